@@ -1,0 +1,50 @@
+import type { Connection } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import swaggerUi from 'swagger-ui-express';
+import type { PrismaClient } from '../prisma/client';
+import { CrudService } from './crud-service';
+import { ENTITIES } from './entities';
+import { errorHandler, notFound } from './middleware/errors';
+import { requestContext } from './middleware/correlation';
+import { buildOpenApiDocument } from './openapi';
+import { entityRouter } from './routes/entities';
+import { healthRouter } from './routes/health';
+
+export interface AppDeps {
+  prisma: PrismaClient;
+  temporal: Connection;
+  logger: Logger;
+  bodyLimit?: string;
+  version?: string;
+}
+
+/** Builds the express application. Thin: routes parse, services decide, one middleware maps errors. */
+export function createApp({
+  prisma,
+  temporal,
+  logger,
+  bodyLimit = '1mb',
+  version = '0.1.0',
+}: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestContext(logger));
+  app.use(express.json({ limit: bodyLimit, strict: false }));
+
+  app.use(healthRouter({ prisma, temporal }));
+
+  const openApi = buildOpenApiDocument(ENTITIES, version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/swagger', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'FlowOrchestrator API' }));
+
+  const crud = new CrudService(prisma);
+  for (const def of ENTITIES) app.use(`/api/${def.name}`, entityRouter(def, crud));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

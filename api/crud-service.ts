@@ -1,0 +1,126 @@
+import type { PrismaClient } from '../prisma/client';
+import type { AnyEntityDefinition, Db } from './entities/definition';
+import { SERVER_OWNED_FIELDS } from './entities/base';
+import { assertReferencesExist } from './entities/references';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { translateDatabaseError } from './prisma-errors';
+import { parseOrThrow } from './validation';
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+const ORDER = [{ createdAt: 'asc' }, { id: 'asc' }] as const;
+
+/**
+ * Generic CRUD over any entity definition. Writes run in one transaction: parse, reference checks, entity rules,
+ * write, post-write checks; any failure rolls the whole write back, so nothing is half-written.
+ */
+export class CrudService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async list(
+    def: AnyEntityDefinition,
+    page: Page,
+    where: object = {},
+  ): Promise<{ items: unknown[]; total: number }> {
+    const model = def.model(this.prisma);
+    const [rows, total] = await Promise.all([
+      model.findMany({ where, include: def.include, orderBy: ORDER, take: page.limit, skip: page.offset }),
+      model.count({ where }),
+    ]);
+    return { items: rows.map((row) => def.toDto(row) as unknown), total };
+  }
+
+  /** @throws NotFoundError when no entity has `id`. */
+  async get(def: AnyEntityDefinition, id: string): Promise<unknown> {
+    const row = await def.model(this.prisma).findUnique({ where: { id }, include: def.include });
+    if (!row) throw new NotFoundError(def.name, id);
+    return def.toDto(row);
+  }
+
+  /** @throws NotFoundError when no entity has the composite key. */
+  async getByKey(
+    def: AnyEntityDefinition,
+    key: { version: string; name: string; connectionString?: string },
+  ) {
+    const row = await def.model(this.prisma).findFirst({ where: key, include: def.include });
+    if (!row) {
+      const shown = [key.version, key.name, key.connectionString]
+        .filter((part) => part !== undefined)
+        .join('_');
+      throw new NotFoundError(def.name, `with composite key ${shown}`);
+    }
+    return def.toDto(row) as unknown;
+  }
+
+  /** @throws ValidationError (400), ConflictError (409). */
+  async create(def: AnyEntityDefinition, body: unknown, actor: string): Promise<unknown> {
+    const input = this.parseBody(def, body);
+    return this.write(async (tx) => {
+      await assertReferencesExist(tx, def.references(input));
+      await def.validate?.(tx, input, undefined);
+      const row = await def
+        .model(tx)
+        .create({ data: await def.createData(input, actor, tx), include: def.include });
+      return def.toDto(row) as unknown;
+    });
+  }
+
+  /** Full replace. @throws NotFoundError (404), ValidationError (400), ConflictError (409). */
+  async update(def: AnyEntityDefinition, id: string, body: unknown, actor: string): Promise<void> {
+    const input = this.parseBody(def, body);
+    await this.write(async (tx) => {
+      await this.assertExists(def, tx, id);
+      await assertReferencesExist(tx, def.references(input));
+      await def.validate?.(tx, input, id);
+      await def.model(tx).update({ where: { id }, data: await def.updateData(input, actor, tx) });
+      await def.afterUpdate?.(tx, id);
+    });
+  }
+
+  /** @throws NotFoundError (404), ConflictError (409 naming every referrer). */
+  async delete(def: AnyEntityDefinition, id: string): Promise<void> {
+    await this.write(async (tx) => {
+      await this.assertExists(def, tx, id);
+      const referrers = await def.referrers(tx, id);
+      if (referrers.length > 0)
+        throw new ConflictError(
+          'ReferentialIntegrity',
+          `${def.name} ${id} is referenced by ${referrers.map((r) => `${r.entity} "${r.name}"`).join(', ')}`,
+          referrers.map((r) => ({
+            field: 'id',
+            rule: 'notReferenced',
+            message: `referenced by ${r.entity} "${r.name}" (${r.id}) through ${r.field}`,
+            referrer: r,
+          })),
+        );
+      await def.model(tx).deleteMany({ where: { id } });
+    });
+  }
+
+  private parseBody(def: AnyEntityDefinition, body: unknown): unknown {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ValidationError('The request body must be a JSON object', [
+        { field: 'body', rule: 'object', message: 'must be a JSON object (Content-Type: application/json)' },
+      ]);
+    const stripped: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+    for (const field of [...SERVER_OWNED_FIELDS, ...(def.derivedFields ?? [])]) delete stripped[field];
+    return parseOrThrow(def.input, stripped, `${def.name}`);
+  }
+
+  /** @throws NotFoundError when the row is gone (checked inside the write transaction). */
+  private async assertExists(def: AnyEntityDefinition, tx: Db, id: string): Promise<void> {
+    const found = await def.model(tx).count({ where: { id } });
+    if (found === 0) throw new NotFoundError(def.name, id);
+  }
+
+  private async write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.prisma.$transaction(work, { timeout: 15_000, maxWait: 5_000 });
+    } catch (error) {
+      throw translateDatabaseError(error) ?? error;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Fields the server owns: accepted in a body (so a fetched entity can be sent back) but never stored. */
+export const SERVER_OWNED_FIELDS = ['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'] as const;
+
+const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
+
+/** The base fields every entity has in its request body. */
+export const baseInput = {
+  version: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, { error: 'is required' })
+    .max(50)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, { error: 'must be letters, digits and . _ + - (e.g. 1.0.0)' }),
+  name: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, { error: 'is required' })
+    .max(200)
+    .regex(NO_CONTROL_CHARS, { error: 'must not contain control characters' }),
+  description: z.string().max(2000).default(''),
+};
+
+/** The base fields every entity has in its responses. */
+export const baseOutput = {
+  id: z.guid(),
+  version: z.string(),
+  name: z.string(),
+  description: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  createdBy: z.string(),
+  updatedBy: z.string(),
+};
+
+export interface BaseRow {
+  id: string;
+  version: string;
+  name: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+  createdBy: string;
+  updatedBy: string;
+}
+
+/** Maps the base columns of a row to the API's base fields. */
+export function baseDto(row: BaseRow) {
+  return {
+    id: row.id,
+    version: row.version,
+    name: row.name,
+    description: row.description,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    createdBy: row.createdBy,
+    updatedBy: row.updatedBy,
+  };
+}
+
+/** Base columns of a create. */
+export function baseCreate(input: { version: string; name: string; description: string }, actor: string) {
+  return {
+    version: input.version,
+    name: input.name,
+    description: input.description,
+    createdBy: actor,
+    updatedBy: actor,
+  };
+}
+
+/** Base columns of an update (createdBy never changes). */
+export function baseUpdate(input: { version: string; name: string; description: string }, actor: string) {
+  return { version: input.version, name: input.name, description: input.description, updatedBy: actor };
+}

@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import type { Prisma, PrismaClient } from '../../prisma/client';
+
+/** A Prisma client or the client of an interactive transaction. */
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+export type EntityName =
+  'Schema' | 'Processor' | 'Step' | 'Workflow' | 'OrchestratedFlow' | 'Assignment' | 'Address' | 'Delivery';
+
+/**
+ * The subset of a Prisma model delegate the generic CRUD uses; every model's delegate satisfies it.
+ */
+export interface ModelDelegate {
+  findMany(args: object): Promise<unknown[]>;
+  findFirst(args: object): Promise<unknown>;
+  findUnique(args: object): Promise<unknown>;
+  count(args: object): Promise<number>;
+  create(args: object): Promise<unknown>;
+  update(args: object): Promise<unknown>;
+  deleteMany(args: object): Promise<{ count: number }>;
+}
+
+/** An entity that refers to the one being deleted, named so a person can find it. */
+export interface Referrer {
+  entity: EntityName;
+  id: string;
+  name: string;
+  version: string;
+  field: string;
+}
+
+/** IDs in a body that must name existing entities of one of `targets`. */
+export interface ReferenceCheck {
+  field: string;
+  ids: readonly string[];
+  targets: readonly EntityName[];
+}
+
+/** A specialized lookup route: `GET /api/{Entity}/{segment}/{param}`. */
+export interface Lookup {
+  segment: string;
+  param: string;
+  summary: string;
+  where(id: string): object;
+}
+
+/**
+ * Everything the generic CRUD routes, service and OpenAPI document need to know about one entity. Written once
+ * per entity; the CRUD itself is written once for all of them.
+ */
+export interface EntityDefinition<Input = unknown, Row = unknown, Dto = unknown> {
+  name: EntityName;
+  summary: string;
+  /** The request body schema (strict: unknown fields are rejected, server-owned ones stripped first). */
+  input: z.ZodType<Input, unknown>;
+  /** The response schema, for the OpenAPI document. */
+  output: z.ZodType<Dto, unknown>;
+  /** Read-only response fields besides the server-owned base fields (accepted in a body and ignored). */
+  derivedFields?: readonly string[];
+  /** Address and Delivery: the composite key includes the connection string. */
+  keyHasConnectionString?: boolean;
+  model(db: Db): ModelDelegate;
+  include?: object;
+  toDto(row: Row): Dto;
+  /** Prisma `data` of a create; may read the database (inside the write transaction). */
+  createData(input: Input, actor: string, db: Db): object | Promise<object>;
+  /** Prisma `data` of a full replace; join rows are replaced as a whole. */
+  updateData(input: Input, actor: string, db: Db): object | Promise<object>;
+  /** The IDs in `input` that must exist (a missing one is 409 ReferentialIntegrity). */
+  references(input: Input): ReferenceCheck[];
+  /** Entities that refer to `id` (deleting it is then 409). */
+  referrers(db: Db, id: string): Promise<Referrer[]>;
+  /** Checks that need the database, run inside the write transaction; throw an ApiError to refuse. */
+  validate?(db: Db, input: Input, id: string | undefined): Promise<void>;
+  /** Checks run after an update inside the same transaction (e.g. graphs that contain the entity). */
+  afterUpdate?(db: Db, id: string): Promise<void>;
+  lookups?: readonly Lookup[];
+}
+
+/** Erases the type parameters so definitions of different entities can share one list. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous registry of definitions
+export type AnyEntityDefinition = EntityDefinition<any, any, any>;

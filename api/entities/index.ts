@@ -1,0 +1,20 @@
+import { assignmentEntity } from './assignment';
+import type { AnyEntityDefinition } from './definition';
+import { addressEntity, deliveryEntity } from './endpoint';
+import { orchestratedFlowEntity } from './orchestrated-flow';
+import { processorEntity } from './processor';
+import { schemaEntity } from './schema';
+import { stepEntity } from './step';
+import { workflowEntity } from './workflow';
+
+/** Every entity served under /api/{Entity}, in the order of the spec. */
+export const ENTITIES: readonly AnyEntityDefinition[] = [
+  schemaEntity,
+  processorEntity,
+  stepEntity,
+  workflowEntity,
+  orchestratedFlowEntity,
+  assignmentEntity,
+  addressEntity,
+  deliveryEntity,
+];

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { processorTaskQueue } from '../../domain/task-queue';
+import type { Prisma } from '../../prisma/client';
+import { guid } from '../validation';
+import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import type { EntityDefinition } from './definition';
+
+const input = z.strictObject({
+  ...baseInput,
+  inputSchemaId: guid,
+  outputSchemaId: guid,
+  implementationHash: z
+    .string({ error: 'is required' })
+    .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be a SHA-256 digest: 64 hexadecimal characters' })
+    .transform((hash) => hash.toLowerCase()),
+});
+const output = z.object({
+  ...baseOutput,
+  inputSchemaId: z.guid(),
+  outputSchemaId: z.guid(),
+  implementationHash: z.string(),
+  taskQueue: z.string().meta({ description: 'Derived from name and version; the queue its workers poll.' }),
+});
+
+type Input = z.output<typeof input>;
+type Row = Prisma.ProcessorGetPayload<object>;
+
+const columns = (i: Input) => ({
+  inputSchemaId: i.inputSchemaId,
+  outputSchemaId: i.outputSchemaId,
+  implementationHash: i.implementationHash,
+});
+
+export const processorEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
+  name: 'Processor',
+  summary: 'Processing units that execute steps, each on its own task queue.',
+  input,
+  output,
+  derivedFields: ['taskQueue'],
+  model: (db) => db.processor,
+  toDto: (row) => ({
+    ...baseDto(row),
+    inputSchemaId: row.inputSchemaId,
+    outputSchemaId: row.outputSchemaId,
+    implementationHash: row.implementationHash,
+    taskQueue: processorTaskQueue(row.name, row.version),
+  }),
+  createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i) }),
+  updateData: (i, actor) => ({ ...baseUpdate(i, actor), ...columns(i) }),
+  references: (i) => [
+    { field: 'inputSchemaId', ids: [i.inputSchemaId], targets: ['Schema'] },
+    { field: 'outputSchemaId', ids: [i.outputSchemaId], targets: ['Schema'] },
+  ],
+  referrers: async (db, id) =>
+    (await db.step.findMany({ where: { processorId: id } })).map((s) => ({
+      entity: 'Step' as const,
+      id: s.id,
+      name: s.name,
+      version: s.version,
+      field: 'processorId',
+    })),
+};

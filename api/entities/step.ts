@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import type { Prisma } from '../../prisma/client';
+import { ConflictError, ValidationError, type ProblemDetail } from '../errors';
+import { guid, guidList } from '../validation';
+import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import type { EntityDefinition } from './definition';
+import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
+
+export const ENTRY_CONDITIONS = ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'] as const;
+type EntryConditionName = (typeof ENTRY_CONDITIONS)[number];
+
+/** Accepts a name or the spec's integer (0 PreviousSuccess, 1 PreviousFailure, 2 Always, 3 Never); yields the name. */
+const entryCondition = z
+  .union([z.enum(ENTRY_CONDITIONS), z.literal([0, 1, 2, 3])], {
+    error: `must be one of ${ENTRY_CONDITIONS.join(', ')} or 0-3`,
+  })
+  .transform((value): EntryConditionName => (typeof value === 'number' ? ENTRY_CONDITIONS[value] : value));
+
+const MAX_MS = 365 * 24 * 3600 * 1000;
+const millis = z.number().int().min(1).max(MAX_MS);
+
+export const retryPolicy = z.strictObject({
+  maximumAttempts: z.number().int().min(1).max(10_000).optional(),
+  initialIntervalMs: millis.optional(),
+  backoffCoefficient: z.number().min(1).max(100).optional(),
+  maximumIntervalMs: millis.optional(),
+  nonRetryableErrorTypes: z.array(z.string().min(1).max(200)).max(100).optional(),
+});
+
+export const stepTimeouts = z.strictObject({
+  startToCloseMs: millis.optional(),
+  scheduleToCloseMs: millis.optional(),
+  heartbeatMs: millis.optional(),
+});
+
+const input = z.strictObject({
+  ...baseInput,
+  processorId: guid,
+  nextStepIds: guidList.default([]),
+  entryCondition: entryCondition.default('PreviousSuccess'),
+  configuration: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .meta({ description: 'Processor configuration.' }),
+  retryPolicy: retryPolicy.nullish(),
+  timeouts: stepTimeouts.nullish(),
+});
+const output = z.object({
+  ...baseOutput,
+  processorId: z.guid(),
+  nextStepIds: z.array(z.guid()),
+  entryCondition: z.enum(ENTRY_CONDITIONS),
+  configuration: z.record(z.string(), z.unknown()).nullable(),
+  retryPolicy: retryPolicy.nullable(),
+  timeouts: stepTimeouts.nullable(),
+});
+
+type Input = z.output<typeof input>;
+const include = { next: { orderBy: { position: 'asc' } } } as const;
+type Row = Prisma.StepGetPayload<{ include: typeof include }>;
+
+const json = (value: unknown) => (value == null ? null : value) as Prisma.InputJsonValue;
+const columns = (i: Input) => ({
+  processorId: i.processorId,
+  entryCondition: i.entryCondition,
+  configuration: json(i.configuration),
+  retryPolicy: json(i.retryPolicy),
+  timeouts: json(i.timeouts),
+});
+const edges = (i: Input) => i.nextStepIds.map((nextStepId, position) => ({ nextStepId, position }));
+
+export const stepEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
+  name: 'Step',
+  summary: 'Steps of a workflow: a processor, the steps that follow, and the condition under which it runs.',
+  input,
+  output,
+  model: (db) => db.step,
+  include,
+  toDto: (row) => ({
+    ...baseDto(row),
+    processorId: row.processorId,
+    nextStepIds: row.next.map((n) => n.nextStepId),
+    entryCondition: row.entryCondition,
+    configuration: (row.configuration as Record<string, unknown> | null) ?? null,
+    retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
+    timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
+  }),
+  createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i), next: { create: edges(i) } }),
+  updateData: (i, actor) => ({
+    ...baseUpdate(i, actor),
+    ...columns(i),
+    next: { deleteMany: {}, create: edges(i) },
+  }),
+  references: (i) => [
+    { field: 'processorId', ids: [i.processorId], targets: ['Processor'] },
+    { field: 'nextStepIds', ids: i.nextStepIds, targets: ['Step'] },
+  ],
+  validate: async (db, i, id) => {
+    if (id !== undefined && i.nextStepIds.includes(id)) {
+      const index = i.nextStepIds.indexOf(id);
+      throw new ValidationError('A step cannot be its own next step', [
+        {
+          field: `nextStepIds[${index}]`,
+          rule: 'acyclic',
+          message: 'a step cannot list itself as a next step',
+        },
+      ]);
+    }
+    if (id !== undefined) await lockStepGraph(db);
+  },
+  afterUpdate: async (db, id) => {
+    // An edge change must keep every workflow that contains the step a valid DAG.
+    const memberships = await db.workflowStep.findMany({
+      where: { stepId: id },
+      include: { workflow: { include: { steps: { orderBy: { position: 'asc' } } } } },
+    });
+    const details: ProblemDetail[] = [];
+    for (const { workflow } of memberships) {
+      const problems = await workflowGraphProblems(
+        db,
+        workflow.steps.map((s) => s.stepId),
+      );
+      for (const problem of problems)
+        details.push({
+          field: 'nextStepIds',
+          rule: problem.rule,
+          message: `workflow "${workflow.name}" (${workflow.id}) would become invalid: ${problem.message}`,
+          workflowId: workflow.id,
+        });
+    }
+    if (details.length > 0)
+      throw new ConflictError(
+        'WorkflowGraphConflict',
+        'The change would make workflows that contain this step invalid',
+        details,
+      );
+  },
+  referrers: async (db, id) => {
+    const [previous, workflows, assignments] = await Promise.all([
+      db.stepNext.findMany({ where: { nextStepId: id }, include: { step: true } }),
+      db.workflowStep.findMany({ where: { stepId: id }, include: { workflow: true } }),
+      db.assignment.findMany({ where: { stepId: id } }),
+    ]);
+    return [
+      ...previous.map(({ step }) => ({
+        entity: 'Step' as const,
+        id: step.id,
+        name: step.name,
+        version: step.version,
+        field: 'nextStepIds',
+      })),
+      ...workflows.map(({ workflow: w }) => ({
+        entity: 'Workflow' as const,
+        id: w.id,
+        name: w.name,
+        version: w.version,
+        field: 'stepIds',
+      })),
+      ...assignments.map((a) => ({
+        entity: 'Assignment' as const,
+        id: a.id,
+        name: a.name,
+        version: a.version,
+        field: 'stepId',
+      })),
+    ];
+  },
+  lookups: [
+    {
+      segment: 'processor',
+      param: 'processorId',
+      summary: 'Steps executed by a processor',
+      where: (processorId) => ({ processorId }),
+    },
+    {
+      segment: 'nextstep',
+      param: 'stepId',
+      summary: 'Steps that list a step among their next steps',
+      where: (stepId) => ({ next: { some: { nextStepId: stepId } } }),
+    },
+  ],
+};

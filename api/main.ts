@@ -1,0 +1,43 @@
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { createPrismaClient } from '../prisma/client';
+import { startApi } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'api');
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+    throw new Error(
+      'DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm run dev`, which provides both)',
+    );
+  const prisma = createPrismaClient(config.DATABASE_URL);
+  const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const api = await startApi({
+    prisma,
+    temporal,
+    logger,
+    port: config.PORT,
+    host: config.HOST,
+    bodyLimit: config.BODY_LIMIT,
+  });
+  logger.info({ url: api.url }, 'API listening');
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    api
+      .close()
+      .then(() => Promise.all([prisma.$disconnect(), temporal.close()]))
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

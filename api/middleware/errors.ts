@@ -1,0 +1,66 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ApiError } from '../errors';
+import { translateDatabaseError } from '../prisma-errors';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+function fromBodyParser(error: BodyParserError): ApiError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new ApiError(
+        400,
+        'MalformedJson',
+        `The request body is not valid JSON: ${error.message ?? ''}`.trim(),
+        [{ field: 'body', rule: 'json', message: 'must be valid JSON' }],
+      );
+    case 'entity.too.large':
+      return new ApiError(413, 'PayloadTooLarge', 'The request body is too large', [
+        { field: 'body', rule: 'maxSize', message: 'exceeds the configured body limit' },
+      ]);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UnsupportedMediaType', error.message ?? 'Unsupported encoding');
+    default:
+      if (error.expose && typeof error.status === 'number' && error.status >= 400 && error.status < 500)
+        return new ApiError(error.status, 'BadRequest', error.message ?? 'Bad request');
+      return undefined;
+  }
+}
+
+/** Answers unknown routes with a JSON 404. */
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: 'NotFound', message: `No route ${req.method} ${req.path}` });
+};
+
+/**
+ * The one place errors become responses: API errors keep their status and details; database outages are 503;
+ * anything unexpected is logged with the correlation ID and answered with a generic 500 that leaks nothing.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const apiError =
+      error instanceof ApiError
+        ? error
+        : (fromBodyParser(error as BodyParserError) ?? translateDatabaseError(error));
+    const log = (res.locals.log as Logger | undefined) ?? logger;
+    if (apiError) {
+      if (apiError.status >= 500) log.warn({ err: error }, apiError.message);
+      const body: Record<string, unknown> = { error: apiError.code, message: apiError.message };
+      if (apiError.details) body.details = apiError.details;
+      res.status(apiError.status).json(body);
+      return;
+    }
+    log.error({ err: error }, 'unhandled error');
+    res.status(500).json({
+      error: 'InternalError',
+      message: 'An unexpected error occurred',
+      correlationId: res.locals.correlationId as string | undefined,
+    });
+  };
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { AnyEntityDefinition } from './entities/definition';
+
+const errorBody = z.object({
+  error: z
+    .string()
+    .meta({ description: 'A stable error code, e.g. ValidationFailed, NotFound, DuplicateKey.' }),
+  message: z.string(),
+  details: z
+    .array(z.object({ field: z.string(), rule: z.string(), message: z.string() }).catchall(z.unknown()))
+    .optional(),
+});
+
+type JsonSchema = Record<string, unknown>;
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const error = (description: string) => ({ description, ...json(ref('Error')) });
+const guidParam = (name: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+});
+const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+];
+const listResponse = (name: string) => ({
+  description: `A page of ${name} entities; the total count is in X-Total-Count.`,
+  headers: { 'X-Total-Count': { schema: { type: 'integer' } } },
+  ...json({ type: 'array', items: ref(name) }),
+});
+
+function entityPaths(def: AnyEntityDefinition): Record<string, object> {
+  const name = def.name;
+  const tags = [name];
+  const bad = error('Invalid input, malformed JSON or a malformed GUID');
+  const unavailable = error('Postgres is unavailable');
+  const paths: Record<string, object> = {
+    [`/api/${name}`]: {
+      get: {
+        tags,
+        summary: `List ${name} entities`,
+        parameters: pageParams,
+        responses: { 200: listResponse(name), 400: bad },
+      },
+      post: {
+        tags,
+        summary: `Create a ${name}`,
+        requestBody: { required: true, ...json(ref(`${name}Input`)) },
+        responses: {
+          201: { description: 'Created; Location names the new entity', ...json(ref(name)) },
+          400: bad,
+          409: error('Duplicate composite key, or a referenced entity does not exist'),
+          503: unavailable,
+        },
+      },
+    },
+    [`/api/${name}/composite/{version}/{name}`]: {
+      get: {
+        tags,
+        summary: `Get a ${name} by its composite key`,
+        parameters: [
+          { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          ...(def.keyHasConnectionString
+            ? [{ name: 'connectionString', in: 'query', required: true, schema: { type: 'string' } }]
+            : []),
+        ],
+        responses: {
+          200: { description: 'The entity', ...json(ref(name)) },
+          400: bad,
+          404: error('Not found'),
+        },
+      },
+    },
+    [`/api/${name}/{id}`]: {
+      parameters: [guidParam('id')],
+      get: {
+        tags,
+        summary: `Get a ${name}`,
+        responses: {
+          200: { description: 'The entity', ...json(ref(name)) },
+          400: bad,
+          404: error('Not found'),
+        },
+      },
+      put: {
+        tags,
+        summary: `Replace a ${name}`,
+        requestBody: { required: true, ...json(ref(`${name}Input`)) },
+        responses: {
+          204: { description: 'Updated' },
+          400: bad,
+          404: error('Not found'),
+          409: error('Conflict'),
+          503: unavailable,
+        },
+      },
+      delete: {
+        tags,
+        summary: `Delete a ${name}`,
+        responses: {
+          204: { description: 'Deleted' },
+          400: bad,
+          404: error('Not found'),
+          409: error('Still referenced; details name the referrers'),
+          503: unavailable,
+        },
+      },
+    },
+  };
+  for (const lookup of def.lookups ?? [])
+    paths[`/api/${name}/${lookup.segment}/{${lookup.param}}`] = {
+      get: {
+        tags,
+        summary: lookup.summary,
+        parameters: [guidParam(lookup.param), ...pageParams],
+        responses: { 200: listResponse(name), 400: bad },
+      },
+    };
+  return paths;
+}
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
+export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], version: string): object {
+  const schemas: Record<string, JsonSchema> = { Error: toSchema(errorBody, 'output') };
+  let paths: Record<string, object> = {
+    '/health': {
+      get: {
+        tags: ['Health'],
+        summary: 'Liveness of the API and its dependencies',
+        responses: {
+          200: { description: 'Postgres and Temporal answer' },
+          503: { description: 'A dependency is down' },
+        },
+      },
+    },
+  };
+  for (const def of entities) {
+    schemas[def.name] = toSchema(def.output, 'output');
+    schemas[`${def.name}Input`] = toSchema(def.input, 'input');
+    paths = { ...paths, ...entityPaths(def) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'FlowOrchestrator API',
+      version,
+      description:
+        'Flow definitions (schemas, processors, steps, workflows, orchestrated flows, assignments, addresses, deliveries). ' +
+        'Errors answer `{ error, message, details? }`; send `X-Correlation-ID` to follow a request.',
+    },
+    tags: entities.map((def) => ({ name: def.name, description: def.summary })),
+    paths,
+    components: { schemas },
+  };
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { ValidationError, type ProblemDetail } from './errors';
+
+const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+
+/** A GUID (8-4-4-4-12 hex, any version) that is not the empty GUID (the spec's NotEmptyGuid). */
+export const guid = z
+  .guid({ error: 'must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' })
+  .transform((value) => value.toLowerCase())
+  .refine((value) => value !== EMPTY_GUID, {
+    error: 'must not be the empty GUID',
+    params: { rule: 'NotEmptyGuid' },
+  });
+
+/** A list of distinct non-empty GUIDs (the spec's NoEmptyGuids). */
+export const guidList = z
+  .array(guid)
+  .max(1000)
+  .superRefine((ids, ctx) => {
+    const seen = new Set<string>();
+    ids.forEach((id, index) => {
+      if (seen.has(id))
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `duplicate id ${id}`,
+          params: { rule: 'unique' },
+        });
+      seen.add(id);
+    });
+  });
+
+/** A non-empty list of distinct non-empty GUIDs (NotEmptyCollection + NoEmptyGuids). */
+export const nonEmptyGuidList = guidList.refine((ids) => ids.length > 0, {
+  error: 'must contain at least one id',
+  params: { rule: 'NotEmptyCollection' },
+});
+
+export const pagination = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+function ruleOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'custom') {
+    const rule = (issue.params as { rule?: unknown } | undefined)?.rule;
+    return typeof rule === 'string' ? rule : 'custom';
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'required';
+  if (issue.code === 'too_small' || issue.code === 'too_big')
+    return issue.code === 'too_small' ? 'min' : 'max';
+  if (issue.code === 'invalid_format') return issue.format;
+  if (issue.code === 'unrecognized_keys') return 'unknownField';
+  return issue.code;
+}
+
+/** Formats a zod path as `field.sub[2]`, prefixed by where it came from when that is not the body. */
+export function formatPath(path: readonly PropertyKey[], prefix?: string): string {
+  let out = prefix ?? '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || 'body';
+}
+
+/** Converts zod issues into problem details, one per issue (unknown keys: one per key). */
+export function issuesToDetails(issues: readonly z.core.$ZodIssue[], prefix?: string): ProblemDetail[] {
+  return issues.flatMap((issue): ProblemDetail[] => {
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: formatPath([...issue.path, key], prefix),
+        rule: 'unknownField',
+        message: 'is not a field of this entity',
+      }));
+    return [{ field: formatPath(issue.path, prefix), rule: ruleOf(issue), message: issue.message }];
+  });
+}
+
+/**
+ * Parses `value` with `schema`.
+ *
+ * @throws ValidationError (400) naming every field and rule that failed.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix?: string,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = issuesToDetails(result.error.issues, prefix);
+  throw new ValidationError(
+    `Invalid ${what}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+    details,
+  );
+}
+
+/** Parses a path parameter that must be a GUID. @throws ValidationError (400) for a malformed GUID. */
+export function parseGuidParam(value: unknown, name: string): string {
+  return parseOrThrow(guid, value, `path parameter ${name}`, name);
+}

@@ -1,0 +1,10 @@
+/** The task queue of the interpreter workflow. */
+export const ORCHESTRATOR_TASK_QUEUE = 'flow-orchestrator';
+
+/**
+ * The task queue a processor's activities run on, derived from its name and version, e.g.
+ * `processor/http-request/1.0.0`. Every worker hosting that processor version polls it. Pure: safe in workflows.
+ */
+export function processorTaskQueue(name: string, version: string): string {
+  return `processor/${name}/${version}`;
+}

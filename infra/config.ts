@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The project root (the folder holding package.json), independent of the working directory. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Postgres connection string. When unset, `npm run dev` starts embedded Postgres. */
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  /** Temporal frontend `host:port`. When unset, `npm run dev` starts the Temporal dev server. */
+  TEMPORAL_ADDRESS: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Path to a Temporal CLI binary to use instead of searching PATH / `.tools/bin`. */
+  TEMPORAL_CLI: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Where `npm run dev` keeps embedded Postgres data and the Temporal SQLite file. */
+  DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
+  /** Ports used by `npm run dev` for the services it starts itself. */
+  DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  DEV_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  DEV_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** Maximum accepted JSON request body. */
+  BODY_LIMIT: z.string().default('1mb'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Raised when the environment does not describe a valid configuration; names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the configuration from an environment (by default `process.env`). This is the only place that reads
+ * `process.env`; everything else receives a `Config`.
+ *
+ * @throws ConfigError listing every invalid variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+const testConfigSchema = z.object({
+  /** Maintenance URL of the Postgres server `npm test` started (CREATE/DROP DATABASE). */
+  FLOW_TEST_ADMIN_URL: z.string().url(),
+  /** A migrated database each test copies with CREATE DATABASE … TEMPLATE. */
+  FLOW_TEST_TEMPLATE_DB: z.string().min(1),
+  TEMPORAL_ADDRESS: z.string().min(1),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI: z.string().min(1),
+});
+
+export type TestConfig = z.infer<typeof testConfigSchema>;
+
+/**
+ * The environment `scripts/test.ts` hands to test files.
+ *
+ * @throws ConfigError when a test file runs outside `npm test`.
+ */
+export function loadTestConfig(env: NodeJS.ProcessEnv = process.env): TestConfig {
+  const parsed = testConfigSchema.safeParse(env);
+  if (!parsed.success)
+    throw new ConfigError(
+      `Tests need the services \`npm test\` starts (run them with \`npm test\`, or \`npm test -- <file>\`): ${parsed.error.issues
+        .map((issue) => issue.path.join('.'))
+        .join(', ')} missing`,
+    );
+  return parsed.data;
+}

@@ -1,0 +1,123 @@
+/**
+ * `npm test`: starts embedded Postgres and a Temporal dev server on free ports (never the ones `npm run dev` uses),
+ * migrates a template database, then runs every *.test.ts with Node's built-in runner. `npm test -- <files…>` runs
+ * only those files. Everything started here is stopped on exit.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, PROJECT_ROOT } from '../infra/config';
+import { migrateDeploy } from '../infra/migrate';
+import { findFreePort } from '../infra/ports';
+import { createDatabaseIfMissing, startEmbeddedPostgres } from '../infra/postgres';
+import { findOrInstallTemporalCli } from '../infra/temporal-cli';
+import { startTemporalDevServer } from '../infra/temporal-dev-server';
+
+const TEST_DIRS = ['domain', 'api', 'activities', 'workflows', 'workers', 'infra', 'prisma', 'test'];
+const TEMPLATE_DB = 'flow_template';
+
+async function findTestFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const nested = await Promise.all(
+    entries.map((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory())
+        return entry.name === 'node_modules' ? Promise.resolve([]) : findTestFiles(full);
+      return Promise.resolve(entry.name.endsWith('.test.ts') ? [full] : []);
+    }),
+  );
+  return nested.flat().sort();
+}
+
+function say(message: string): void {
+  process.stdout.write(`[test] ${message}\n`);
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const requested = process.argv.slice(2).map((file) => path.resolve(file));
+  const files =
+    requested.length > 0
+      ? requested
+      : (await Promise.all(TEST_DIRS.map((d) => findTestFiles(path.join(PROJECT_ROOT, d))))).flat();
+  if (files.length === 0) throw new Error('no test files found');
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse())
+      await step().catch((error: unknown) => say(`cleanup failed: ${String(error)}`));
+    cleanups.length = 0;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      void cleanup().finally(() => process.exit(130));
+    });
+
+  try {
+    const started = Date.now();
+    const cli = await findOrInstallTemporalCli({ explicitPath: config.TEMPORAL_CLI, log: say });
+
+    // A throwaway cluster: world-writable parent so the unprivileged postgres user can own its data dir.
+    const scratch = await mkdtemp(path.join(tmpdir(), 'flow-test-'));
+    await chmod(scratch, 0o777);
+    cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+    const pgPort = await findFreePort();
+    const [postgres, temporal] = await Promise.all([
+      startEmbeddedPostgres({
+        dataDir: path.join(scratch, 'pg'),
+        port: pgPort,
+        database: 'postgres',
+        persistent: false,
+      }),
+      startTemporalDevServer({ cliPath: cli, headless: true }),
+    ]);
+    cleanups.push(
+      () => postgres.stop(),
+      () => temporal.stop(),
+    );
+    await createDatabaseIfMissing(postgres.adminUrl, TEMPLATE_DB);
+    const templateUrl = postgres.adminUrl.replace(/\/postgres$/, `/${TEMPLATE_DB}`);
+    await migrateDeploy(templateUrl);
+    say(
+      `Postgres on ${pgPort}, Temporal on ${temporal.address}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=spec',
+        '--test-concurrency=4',
+        '--test-timeout=180000',
+        ...files,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          FLOW_TEST_ADMIN_URL: postgres.adminUrl,
+          FLOW_TEST_TEMPLATE_DB: TEMPLATE_DB,
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_NAMESPACE: temporal.namespace,
+          TEMPORAL_CLI: cli,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        },
+      },
+    );
+    cleanups.push(() => Promise.resolve(child.exitCode === null && child.kill('SIGTERM')));
+    return await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+  } finally {
+    await cleanup();
+  }
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
