@@ -1,8 +1,8 @@
-import { Connection } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { createPrismaClient } from '../prisma/client';
 import { startApi } from './server';
+import { lazyTemporalConnection } from './temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
       'DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm run dev`, which provides both)',
     );
   const prisma = createPrismaClient(config.DATABASE_URL);
-  const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = lazyTemporalConnection(config.TEMPORAL_ADDRESS);
   const api = await startApi({
     prisma,
     temporal,

@@ -3,9 +3,29 @@ import { ValidationError, type ProblemDetail } from './errors';
 
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * The error option of a type: "is required" when the value is missing, "must be <expected>" when it has the wrong
+ * type. Other issues (length, format, …) keep their own messages: zod applies a type's error to its checks too.
+ */
+export function typeError(expected: string) {
+  return {
+    error: (issue: z.core.$ZodRawIssue) =>
+      issue.code === 'invalid_type'
+        ? issue.input === undefined
+          ? 'is required'
+          : `must be ${expected}`
+        : undefined,
+  };
+}
+
 /** A GUID (8-4-4-4-12 hex, any version) that is not the empty GUID (the spec's NotEmptyGuid). */
 export const guid = z
-  .guid({ error: 'must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' })
+  .guid({
+    error: (issue) =>
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? 'is required'
+        : 'must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)',
+  })
   .transform((value) => value.toLowerCase())
   .refine((value) => value !== EMPTY_GUID, {
     error: 'must not be the empty GUID',
@@ -36,9 +56,23 @@ export const nonEmptyGuidList = guidList.refine((ids) => ids.length > 0, {
   params: { rule: 'NotEmptyCollection' },
 });
 
+const LIMIT = 'must be an integer from 1 to 1000';
+const OFFSET = 'must be an integer of 0 or more';
+
+/** `?limit=&offset=`: a page of at most 1000 (default 100). */
 export const pagination = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce
+    .number({ error: LIMIT })
+    .int({ error: LIMIT })
+    .min(1, { error: LIMIT })
+    .max(1000, { error: LIMIT })
+    .default(100),
+  offset: z.coerce
+    .number({ error: OFFSET })
+    .int({ error: OFFSET })
+    .min(0, { error: OFFSET })
+    .max(Number.MAX_SAFE_INTEGER, { error: OFFSET })
+    .default(0),
 });
 
 function ruleOf(issue: z.core.$ZodIssue): string {
@@ -50,7 +84,9 @@ function ruleOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'required';
   if (issue.code === 'too_small' || issue.code === 'too_big')
     return issue.code === 'too_small' ? 'min' : 'max';
+  if (issue.code === 'invalid_type') return 'type';
   if (issue.code === 'invalid_format') return issue.format;
+  if (issue.code === 'invalid_value' || issue.code === 'invalid_union') return 'oneOf';
   if (issue.code === 'unrecognized_keys') return 'unknownField';
   return issue.code;
 }
@@ -89,7 +125,8 @@ export function parseOrThrow<S extends z.ZodType>(
   what: string,
   prefix?: string,
 ): z.output<S> {
-  const result = schema.safeParse(value);
+  // reportInput: a missing value (rule `required`) is told apart from one of the wrong type (rule `type`).
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const details = issuesToDetails(result.error.issues, prefix);
   throw new ValidationError(

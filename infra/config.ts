@@ -1,8 +1,16 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-/** The project root (the folder holding package.json), independent of the working directory. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'prisma'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
+/** The project root (package.json and prisma/), from sources under tsx and from compiled code under dist/. */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

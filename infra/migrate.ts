@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
 import { PROJECT_ROOT } from './config';
 
 /** Raised when `prisma migrate deploy` fails; carries its output. */
@@ -33,4 +36,33 @@ export async function migrateDeploy(databaseUrl: string, log?: (line: string) =>
     child.once('close', resolve);
   });
   if (code !== 0) throw new MigrationError(`prisma migrate deploy failed (exit ${code}):\n${output.trim()}`);
+}
+
+/**
+ * Names of migration folders under `prisma/migrations` not yet recorded as finished in `_prisma_migrations`
+ * (all of them on an empty database). Lets startup skip the Prisma CLI (~10 s) when nothing is pending.
+ */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const entries = await readdir(path.join(PROJECT_ROOT, 'prisma', 'migrations'), { withFileTypes: true });
+  const local = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const table = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
+    if (!table.rows[0]?.exists) return local;
+    const applied = await client.query<{ migration_name: string }>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    const done = new Set(applied.rows.map((row) => row.migration_name));
+    return local.filter((name) => !done.has(name));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Applies pending migrations, skipping the Prisma CLI when there are none. Returns the names applied. */
+export async function migrateIfPending(databaseUrl: string, log?: (line: string) => void): Promise<string[]> {
+  const pending = await pendingMigrations(databaseUrl);
+  if (pending.length > 0) await migrateDeploy(databaseUrl, log);
+  return pending;
 }

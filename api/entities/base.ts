@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { typeError } from '../validation';
 
 /** Fields the server owns: accepted in a body (so a fetched entity can be sent back) but never stored. */
 export const SERVER_OWNED_FIELDS = ['id', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'] as const;
@@ -8,18 +9,21 @@ const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
 /** The base fields every entity has in its request body. */
 export const baseInput = {
   version: z
-    .string({ error: 'is required' })
+    .string(typeError('a string'))
     .trim()
     .min(1, { error: 'is required' })
-    .max(50)
+    .max(50, { error: 'must be at most 50 characters' })
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, { error: 'must be letters, digits and . _ + - (e.g. 1.0.0)' }),
   name: z
-    .string({ error: 'is required' })
+    .string(typeError('a string'))
     .trim()
     .min(1, { error: 'is required' })
-    .max(200)
+    .max(200, { error: 'must be at most 200 characters' })
     .regex(NO_CONTROL_CHARS, { error: 'must not contain control characters' }),
-  description: z.string().max(2000).default(''),
+  description: z
+    .string(typeError('a string'))
+    .max(2000, { error: 'must be at most 2000 characters' })
+    .default(''),
 };
 
 /** The base fields every entity has in its responses. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
-import { guid } from '../validation';
+import { guid, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { Db, EntityDefinition, ModelDelegate } from './definition';
 
@@ -11,10 +11,10 @@ import type { Db, EntityDefinition, ModelDelegate } from './definition';
 const input = z.strictObject({
   ...baseInput,
   connectionString: z
-    .string({ error: 'is required' })
+    .string(typeError('a string'))
     .trim()
     .min(1, { error: 'is required' })
-    .max(2000)
+    .max(2000, { error: 'must be at most 2000 characters' })
     .meta({ description: 'Where the endpoint is: a URL, a path, a connection string.' }),
   configuration: z
     .record(z.string(), z.string({ error: 'configuration values must be strings' }))

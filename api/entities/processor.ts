@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { processorTaskQueue } from '../../domain/task-queue';
 import type { Prisma } from '../../prisma/client';
-import { guid } from '../validation';
+import { guid, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
@@ -10,7 +10,7 @@ const input = z.strictObject({
   inputSchemaId: guid,
   outputSchemaId: guid,
   implementationHash: z
-    .string({ error: 'is required' })
+    .string(typeError('a string'))
     .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be a SHA-256 digest: 64 hexadecimal characters' })
     .transform((hash) => hash.toLowerCase()),
 });

@@ -3,7 +3,8 @@ import type { Db } from './definition';
 
 /** Serialises writes that change the step graph (step edges, workflow step lists) for the transaction's duration. */
 export async function lockStepGraph(db: Db): Promise<void> {
-  await db.$queryRaw`SELECT pg_advisory_xact_lock(4665428215243849841)`;
+  // $executeRaw: the lock function returns void, which $queryRaw cannot deserialize.
+  await db.$executeRaw`SELECT pg_advisory_xact_lock(4665428215243849841)`;
 }
 
 /** Loads the steps named by `stepIds` with their ordered next steps, keyed by ID. */

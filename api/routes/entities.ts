@@ -2,10 +2,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { CrudService } from '../crud-service';
 import type { AnyEntityDefinition } from '../entities/definition';
-import { pagination, parseGuidParam, parseOrThrow } from '../validation';
+import { pagination, parseGuidParam, parseOrThrow, typeError } from '../validation';
 
 const compositeQuery = z.object({
-  connectionString: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
+  connectionString: z.string(typeError('given once')).min(1, { error: 'is required' }),
 });
 
 /** The spec's routes for one entity: list, get, composite lookup, specialized lookups, create, replace, delete. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Connection } from '@temporalio/client';
 import pino from 'pino';
 import { startApi, type RunningApi } from '../../api/server';
+import { lazyTemporalConnection } from '../../api/temporal-connection';
 import { loadTestConfig } from '../../infra/config';
 import { createDatabaseIfMissing, dropDatabase } from '../../infra/postgres';
 import { createPrismaClient, type PrismaClient } from '../../prisma/client';
@@ -54,7 +54,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const env = loadTestConfig();
   const database = await createTestDatabase();
   const prisma = createPrismaClient(options.databaseUrl ?? database.url, { connectionTimeoutMs: 2_000 });
-  const temporal = Connection.lazy({ address: options.temporalAddress ?? env.TEMPORAL_ADDRESS });
+  const temporal = lazyTemporalConnection(options.temporalAddress ?? env.TEMPORAL_ADDRESS);
   let api: RunningApi;
   try {
     api = await startApi({ prisma, temporal, logger: pino({ level: 'silent' }), port: 0 });

@@ -1,0 +1,117 @@
+/**
+ * `npm run dev`: the whole system on embedded defaults, in one command.
+ *
+ * Postgres: DATABASE_URL, or embedded Postgres with data under DATA_DIR/postgres (kept across restarts).
+ * Temporal: TEMPORAL_ADDRESS, or the Temporal dev server (with Web UI) keeping state in DATA_DIR/temporal.sqlite.
+ * Then: pending migrations, the API. Ctrl-C / SIGTERM stops everything this command started, in reverse order.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { startApi } from '../api/server';
+import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { migrateIfPending } from '../infra/migrate';
+import { startEmbeddedPostgres } from '../infra/postgres';
+import { findOrInstallTemporalCli } from '../infra/temporal-cli';
+import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
+import { createPrismaClient } from '../prisma/client';
+
+type Stop = () => Promise<unknown>;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'dev');
+  const stops: Array<{ name: string; stop: Stop }> = [];
+  let stopping = false;
+  const shutdown = async (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'stopping');
+    for (const { name, stop } of stops.reverse())
+      await stop().catch((error: unknown) => logger.warn({ err: error, name }, 'could not stop cleanly'));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+  try {
+    await mkdir(config.DATA_DIR, { recursive: true });
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      logger.info({ port: config.DEV_POSTGRES_PORT }, 'starting embedded Postgres');
+      const postgres = await startEmbeddedPostgres({
+        dataDir: path.join(config.DATA_DIR, 'postgres'),
+        port: config.DEV_POSTGRES_PORT,
+        database: 'flow_orchestrator',
+        persistent: true,
+        log: (line) => logger.debug({ source: 'postgres' }, line),
+      });
+      stops.push({ name: 'postgres', stop: () => postgres.stop() });
+      databaseUrl = postgres.url;
+    }
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUi: string | undefined;
+    if (!temporalAddress) {
+      const cliPath = await findOrInstallTemporalCli({
+        explicitPath: config.TEMPORAL_CLI,
+        log: (line) => logger.info(line),
+      });
+      logger.info({ port: config.DEV_TEMPORAL_PORT }, 'starting the Temporal dev server');
+      const temporal = await startTemporalDevServer({
+        cliPath,
+        port: config.DEV_TEMPORAL_PORT,
+        uiPort: config.DEV_TEMPORAL_UI_PORT,
+        dbFile: path.join(config.DATA_DIR, 'temporal.sqlite'),
+        namespace: config.TEMPORAL_NAMESPACE,
+        log: (line) => logger.debug({ source: 'temporal' }, line),
+      });
+      stops.push({ name: 'temporal', stop: () => temporal.stop() });
+      temporalAddress = temporal.address;
+      temporalUi = temporal.uiUrl;
+    } else {
+      await waitForTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, 30_000);
+    }
+
+    const applied = await migrateIfPending(databaseUrl, (line) => logger.debug({ source: 'prisma' }, line));
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+
+    const prisma = createPrismaClient(databaseUrl);
+    const temporalConnection = Connection.lazy({ address: temporalAddress });
+    const api = await startApi({
+      prisma,
+      temporal: temporalConnection,
+      logger: createLogger(config, 'api'),
+      port: config.PORT,
+      host: config.HOST,
+      bodyLimit: config.BODY_LIMIT,
+    });
+    stops.push({
+      name: 'api',
+      stop: () => api.close().then(() => Promise.all([prisma.$disconnect(), temporalConnection.close()])),
+    });
+
+    const lines = [
+      '',
+      'FlowOrchestrator is running:',
+      `  API          ${api.url}/api`,
+      `  Swagger UI   ${api.url}/swagger/`,
+      `  OpenAPI      ${api.url}/openapi.json`,
+      `  Health       ${api.url}/health`,
+      `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+      ...(temporalUi ? [`  Temporal UI  ${temporalUi}`] : []),
+      `  Postgres     ${config.DATABASE_URL ? '(DATABASE_URL)' : databaseUrl}`,
+      `  Data         ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(external)' : config.DATA_DIR}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } catch (error) {
+    logger.error({ err: error }, 'npm run dev could not start');
+    await shutdown('startup failed', 1);
+  }
+}
+
+void main();
