@@ -4,7 +4,7 @@ import { SERVER_OWNED_FIELDS } from './entities/base';
 import { assertReferencesExist } from './entities/references';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { translateDatabaseError } from './prisma-errors';
-import { parseOrThrow } from './validation';
+import { parseOrThrow, unstorableValues } from './validation';
 
 export interface Page {
   limit: number;
@@ -72,7 +72,9 @@ export class CrudService {
   async update(def: AnyEntityDefinition, id: string, body: unknown, actor: string): Promise<void> {
     const input = this.parseBody(def, body);
     await this.write(async (tx) => {
-      await this.assertExists(def, tx, id);
+      // NO KEY UPDATE: waits for a concurrent delete, but not for inserts that refer to the row (which take KEY
+      // SHARE), so a step update cannot deadlock with a workflow insert waiting for the graph lock it holds.
+      await this.lockRow(def, tx, id, 'NO KEY UPDATE');
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, id);
       await def.model(tx).update({ where: { id }, data: await def.updateData(input, actor, tx) });
@@ -83,7 +85,8 @@ export class CrudService {
   /** @throws NotFoundError (404), ConflictError (409 naming every referrer). */
   async delete(def: AnyEntityDefinition, id: string): Promise<void> {
     await this.write(async (tx) => {
-      await this.assertExists(def, tx, id);
+      // Locked first, so no write that refers to the row can commit between the referrer check and the delete.
+      await this.lockRow(def, tx, id, 'UPDATE');
       const referrers = await def.referrers(tx, id);
       if (referrers.length > 0)
         throw new ConflictError(
@@ -107,13 +110,33 @@ export class CrudService {
       ]);
     const stripped: Record<string, unknown> = { ...(body as Record<string, unknown>) };
     for (const field of [...SERVER_OWNED_FIELDS, ...(def.derivedFields ?? [])]) delete stripped[field];
-    return parseOrThrow(def.input, stripped, `${def.name}`);
+    const unstorable = unstorableValues(stripped);
+    // Too deep to validate safely: answer with that alone rather than recurse into it.
+    if (unstorable.some((detail) => detail.rule === 'maxDepth'))
+      throw new ValidationError(`Invalid ${def.name}: the body nests too deeply`, unstorable);
+    return parseOrThrow(def.input, stripped, def.name, undefined, unstorable);
   }
 
-  /** @throws NotFoundError when the row is gone (checked inside the write transaction). */
-  private async assertExists(def: AnyEntityDefinition, tx: Db, id: string): Promise<void> {
-    const found = await def.model(tx).count({ where: { id } });
-    if (found === 0) throw new NotFoundError(def.name, id);
+  /**
+   * Locks the entity's row until the transaction ends. `UPDATE` (for a delete) also blocks the foreign-key check of
+   * any concurrent insert that refers to the row, so a delete and a write referring to the entity are serialised: the
+   * delete either sees the new referrer (409 naming it) or the referring write fails its foreign key (409). Without
+   * the lock the delete itself hits the ON DELETE RESTRICT constraint, an error this Prisma runtime cannot decode
+   * (a 500). `NO KEY UPDATE` (for a replace) only serialises against deletes and other replaces.
+   *
+   * @throws NotFoundError when the row does not exist (or was deleted by a transaction this one waited for).
+   */
+  private async lockRow(
+    def: AnyEntityDefinition,
+    tx: Db,
+    id: string,
+    mode: 'UPDATE' | 'NO KEY UPDATE',
+  ): Promise<void> {
+    const rows = await tx.$queryRawUnsafe<unknown[]>(
+      `SELECT id::text FROM "${def.table}" WHERE id = $1::uuid FOR ${mode}`,
+      id,
+    );
+    if (rows.length === 0) throw new NotFoundError(def.name, id);
   }
 
   private async write<T>(work: (tx: Db) => Promise<T>): Promise<T> {

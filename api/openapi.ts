@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVER_OWNED_FIELDS } from './entities/base';
 import type { AnyEntityDefinition } from './entities/definition';
 
 const errorBody = z.object({
@@ -16,6 +17,21 @@ type JsonSchema = Record<string, unknown>;
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
+}
+
+/**
+ * The request body schema. Server-owned and derived fields are accepted (so a fetched entity can be sent back) and
+ * ignored; they are listed as readOnly, which also keeps them out of Swagger UI's example bodies.
+ */
+function inputSchema(def: AnyEntityDefinition): JsonSchema {
+  const schema = toSchema(def.input, 'input');
+  const ignored = Object.fromEntries(
+    [...SERVER_OWNED_FIELDS, ...(def.derivedFields ?? [])].map((field) => [
+      field,
+      { readOnly: true, description: 'Set by the server; ignored in a request body.' },
+    ]),
+  );
+  return { ...schema, properties: { ...(schema.properties as JsonSchema), ...ignored } };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -145,7 +161,7 @@ export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], v
   };
   for (const def of entities) {
     schemas[def.name] = toSchema(def.output, 'output');
-    schemas[`${def.name}Input`] = toSchema(def.input, 'input');
+    schemas[`${def.name}Input`] = inputSchema(def);
     paths = { ...paths, ...entityPaths(def) };
   }
   return {

@@ -114,8 +114,47 @@ export function issuesToDetails(issues: readonly z.core.$ZodIssue[], prefix?: st
   });
 }
 
+/** How deeply a request body may nest objects and arrays. */
+export const MAX_BODY_DEPTH = 64;
+
 /**
- * Parses `value` with `schema`.
+ * Values JSON can carry but Postgres cannot store: U+0000 in a string or key (text and jsonb reject it), a number
+ * that is not finite (`1e400` parses to Infinity, which jsonb would turn into null), and nesting deeper than
+ * MAX_BODY_DEPTH (which overflows the JSON Schema validator and Postgres). Iterative, so depth cannot overflow it.
+ */
+export function unstorableValues(body: unknown): ProblemDetail[] {
+  const details: ProblemDetail[] = [];
+  const stack: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: body, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    const field = formatPath(path);
+    if (typeof value === 'string' && value.includes('\u0000'))
+      details.push({ field, rule: 'noNullCharacter', message: 'must not contain the character U+0000' });
+    else if (typeof value === 'number' && !Number.isFinite(value))
+      details.push({ field, rule: 'finiteNumber', message: 'must be a finite number' });
+    else if (typeof value === 'object' && value !== null) {
+      if (path.length >= MAX_BODY_DEPTH) {
+        details.push({ field, rule: 'maxDepth', message: `nests deeper than ${MAX_BODY_DEPTH} levels` });
+        continue;
+      }
+      // Pushed in reverse so children are visited in document order.
+      for (const [key, child] of Object.entries(value).reverse()) {
+        const childPath = [...path, Array.isArray(value) ? Number(key) : key];
+        stack.push({ value: child, path: childPath });
+        if (key.includes('\u0000'))
+          details.push({
+            field: formatPath(childPath),
+            rule: 'noNullCharacter',
+            message: 'the key must not contain the character U+0000',
+          });
+      }
+    }
+  }
+  return details;
+}
+
+/**
+ * Parses `value` with `schema`; `earlier` are problems already found in the same value, reported with the schema's.
  *
  * @throws ValidationError (400) naming every field and rule that failed.
  */
@@ -124,11 +163,12 @@ export function parseOrThrow<S extends z.ZodType>(
   value: unknown,
   what: string,
   prefix?: string,
+  earlier: readonly ProblemDetail[] = [],
 ): z.output<S> {
   // reportInput: a missing value (rule `required`) is told apart from one of the wrong type (rule `type`).
   const result = schema.safeParse(value, { reportInput: true });
-  if (result.success) return result.data;
-  const details = issuesToDetails(result.error.issues, prefix);
+  if (result.success && earlier.length === 0) return result.data;
+  const details = [...earlier, ...(result.success ? [] : issuesToDetails(result.error.issues, prefix))];
   throw new ValidationError(
     `Invalid ${what}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
     details,

@@ -8,3 +8,14 @@ export const ORCHESTRATOR_TASK_QUEUE = 'flow-orchestrator';
 export function processorTaskQueue(name: string, version: string): string {
   return `processor/${name}/${version}`;
 }
+
+/** The interpreter's workflow type, as clients and schedules start it. */
+export const FLOW_WORKFLOW_TYPE = 'flowInterpreter';
+
+/** The interpreter's status query name. */
+export const STATUS_QUERY = 'status';
+
+/** Workflow ID of an orchestrated flow's manual runs: stable, so Temporal allows one open manual run per flow. */
+export function manualRunWorkflowId(orchestratedFlowId: string): string {
+  return `flow-${orchestratedFlowId}`;
+}

@@ -36,6 +36,24 @@ const configSchema = z.object({
   DEV_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /** Maximum accepted JSON request body. */
   BODY_LIMIT: z.string().default('1mb'),
+  /** The processor type `workers/processor.ts` hosts when no argument names one (e.g. `transform`). */
+  PROCESSOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** `true`: a processor worker whose implementation hash differs from the stored one re-registers instead of refusing. */
+  PROCESSOR_REREGISTER: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default('false')
+      .transform((value) => value === 'true' || value === '1'),
+  ),
+  /** How long a stopping processor worker lets running steps finish before cancelling them (they retry elsewhere). */
+  PROCESSOR_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
+  /** The built-in `file` processor reads and writes only inside this directory. */
+  FILE_DATA_ROOT: z
+    .string()
+    .min(1)
+    .default(path.join(PROJECT_ROOT, '.data', 'files'))
+    .transform((dir) => path.resolve(dir)),
 });
 
 export type Config = z.infer<typeof configSchema>;

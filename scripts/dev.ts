@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { startApi } from '../api/server';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
@@ -16,6 +17,7 @@ import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
+import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 
 type Stop = () => Promise<unknown>;
 
@@ -79,6 +81,18 @@ async function main(): Promise<void> {
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
 
     const prisma = createPrismaClient(databaseUrl);
+    stops.push({ name: 'prisma', stop: () => prisma.$disconnect() });
+    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
+    const orchestrator = await createOrchestratorWorker({
+      connection: workerConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      prisma,
+      logger: createLogger(config, 'orchestrator'),
+    });
+    const orchestratorRun = orchestrator.run();
+    stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
+
     const temporalConnection = Connection.lazy({ address: temporalAddress });
     const api = await startApi({
       prisma,
@@ -90,7 +104,7 @@ async function main(): Promise<void> {
     });
     stops.push({
       name: 'api',
-      stop: () => api.close().then(() => Promise.all([prisma.$disconnect(), temporalConnection.close()])),
+      stop: () => api.close().then(() => temporalConnection.close()),
     });
 
     const lines = [

@@ -28,6 +28,7 @@ async function entityRows(db: Db, ids: readonly string[]) {
 
 export const assignmentEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Assignment',
+  table: 'assignment',
   summary: 'Links a step to the Addresses and Deliveries it reads from and delivers to.',
   input,
   output,

@@ -11,13 +11,13 @@ export const baseInput = {
   version: z
     .string(typeError('a string'))
     .trim()
-    .min(1, { error: 'is required' })
+    .min(1, { error: 'is required', abort: true })
     .max(50, { error: 'must be at most 50 characters' })
     .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, { error: 'must be letters, digits and . _ + - (e.g. 1.0.0)' }),
   name: z
     .string(typeError('a string'))
     .trim()
-    .min(1, { error: 'is required' })
+    .min(1, { error: 'is required', abort: true })
     .max(200, { error: 'must be at most 200 characters' })
     .regex(NO_CONTROL_CHARS, { error: 'must not contain control characters' }),
   description: z

@@ -50,6 +50,8 @@ export interface Lookup {
  */
 export interface EntityDefinition<Input = unknown, Row = unknown, Dto = unknown> {
   name: EntityName;
+  /** The SQL table (Prisma's @@map), for the row lock Prisma has no API for. */
+  table: string;
   summary: string;
   /** The request body schema (strict: unknown fields are rejected, server-owned ones stripped first). */
   input: z.ZodType<Input, unknown>;

@@ -13,7 +13,7 @@ const input = z.strictObject({
   connectionString: z
     .string(typeError('a string'))
     .trim()
-    .min(1, { error: 'is required' })
+    .min(1, { error: 'is required', abort: true })
     .max(2000, { error: 'must be at most 2000 characters' })
     .meta({ description: 'Where the endpoint is: a URL, a path, a connection string.' }),
   configuration: z
@@ -44,6 +44,7 @@ function endpointEntity(
 ): EntityDefinition<Input, Row, z.output<typeof output>> {
   return {
     name,
+    table: name.toLowerCase(),
     summary,
     input,
     output,

@@ -64,6 +64,7 @@ const links = (i: Input) => i.assignmentIds.map((assignmentId, position) => ({ a
 
 export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'OrchestratedFlow',
+  table: 'orchestrated_flow',
   summary: 'A runnable flow: a workflow with its assignments, optionally on a cron schedule.',
   input,
   output,

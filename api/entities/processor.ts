@@ -33,6 +33,7 @@ const columns = (i: Input) => ({
 
 export const processorEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Processor',
+  table: 'processor',
   summary: 'Processing units that execute steps, each on its own task queue.',
   input,
   output,

@@ -38,6 +38,7 @@ type Row = Prisma.SchemaGetPayload<object>;
 
 export const schemaEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Schema',
+  table: 'schema',
   summary: 'JSON Schema documents used to validate processor input and output and address data.',
   input,
   output,
@@ -53,13 +54,18 @@ export const schemaEntity: EntityDefinition<Input, Row, z.output<typeof output>>
       db.delivery.findMany({ where: { schemaId: id } }),
     ]);
     return [
-      ...processors.map((p) => ({
-        entity: 'Processor' as const,
-        id: p.id,
-        name: p.name,
-        version: p.version,
-        field: p.inputSchemaId === id ? 'inputSchemaId' : 'outputSchemaId',
-      })),
+      // One referrer per field, so a processor using the schema for input and output is named twice.
+      ...processors.flatMap((p) =>
+        (['inputSchemaId', 'outputSchemaId'] as const)
+          .filter((field) => p[field] === id)
+          .map((field) => ({
+            entity: 'Processor' as const,
+            id: p.id,
+            name: p.name,
+            version: p.version,
+            field,
+          })),
+      ),
       ...addresses.map((a) => ({
         entity: 'Address' as const,
         id: a.id,

@@ -71,6 +71,7 @@ const edges = (i: Input) => i.nextStepIds.map((nextStepId, position) => ({ nextS
 
 export const stepEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Step',
+  table: 'step',
   summary: 'Steps of a workflow: a processor, the steps that follow, and the condition under which it runs.',
   input,
   output,

@@ -22,6 +22,7 @@ const members = (i: Input) => i.stepIds.map((stepId, position) => ({ stepId, pos
 
 export const workflowEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Workflow',
+  table: 'workflow',
   summary: 'A DAG of steps: acyclic, with every next step inside the workflow.',
   input,
   output,

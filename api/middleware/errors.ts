@@ -4,6 +4,7 @@ import { ApiError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
 
 interface BodyParserError {
+  name?: string;
   type?: string;
   status?: number;
   expose?: boolean;
@@ -27,6 +28,11 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
     case 'charset.unsupported':
       return new ApiError(415, 'UnsupportedMediaType', error.message ?? 'Unsupported encoding');
     default:
+      // The router could not percent-decode a path parameter (e.g. `/api/Step/%E0%A4%A`).
+      if (error.name === 'URIError' && error.status === 400)
+        return new ApiError(400, 'MalformedPath', 'The request path is not valid percent-encoding', [
+          { field: 'path', rule: 'uriEncoding', message: 'must be valid percent-encoded UTF-8' },
+        ]);
       if (error.expose && typeof error.status === 'number' && error.status >= 400 && error.status < 500)
         return new ApiError(error.status, 'BadRequest', error.message ?? 'Bad request');
       return undefined;

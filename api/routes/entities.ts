@@ -4,9 +4,16 @@ import type { CrudService } from '../crud-service';
 import type { AnyEntityDefinition } from '../entities/definition';
 import { pagination, parseGuidParam, parseOrThrow, typeError } from '../validation';
 
-const compositeQuery = z.object({
-  connectionString: z.string(typeError('given once')).min(1, { error: 'is required' }),
-});
+/** A part of a composite key: Postgres text cannot hold U+0000, so such a value is a bad request, not a miss. */
+const keyPart = z
+  .string(typeError('given once'))
+  .min(1, { error: 'is required', abort: true })
+  .refine((value) => !value.includes('\u0000'), {
+    error: 'must not contain the character U+0000',
+    params: { rule: 'noNullCharacter' },
+  });
+const compositeParams = z.object({ version: keyPart, name: keyPart });
+const compositeQuery = z.object({ connectionString: keyPart });
 
 /** The spec's routes for one entity: list, get, composite lookup, specialized lookups, create, replace, delete. */
 export function entityRouter(def: AnyEntityDefinition, crud: CrudService): Router {
@@ -21,10 +28,11 @@ export function entityRouter(def: AnyEntityDefinition, crud: CrudService): Route
   });
 
   router.get('/composite/:version/:name', async (req, res) => {
-    const key: { version: string; name: string; connectionString?: string } = {
-      version: req.params.version,
-      name: req.params.name,
-    };
+    const key: { version: string; name: string; connectionString?: string } = parseOrThrow(
+      compositeParams,
+      req.params,
+      'composite key',
+    );
     if (def.keyHasConnectionString)
       key.connectionString = parseOrThrow(compositeQuery, req.query, 'query', 'query').connectionString;
     res.json(await crud.getByKey(def, key));

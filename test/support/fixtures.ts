@@ -66,3 +66,78 @@ export const createDelivery = (api: TestApi, overrides: object = {}) =>
     connectionString: `file:///out/${unique()}.json`,
     ...overrides,
   });
+
+export const createWorkflow = (api: TestApi, stepIds: string[], overrides: object = {}) =>
+  create(api, 'Workflow', { version: '1.0', name: `workflow-${unique()}`, stepIds, ...overrides });
+
+export const createAssignment = (api: TestApi, stepId: string, entityIds: string[], overrides: object = {}) =>
+  create(api, 'Assignment', {
+    version: '1.0',
+    name: `assignment-${unique()}`,
+    stepId,
+    entityIds,
+    ...overrides,
+  });
+
+export const createFlow = (api: TestApi, workflowId: string, overrides: object = {}) =>
+  create(api, 'OrchestratedFlow', {
+    version: '1.0',
+    name: `flow-${unique()}`,
+    workflowId,
+    ...overrides,
+  });
+
+export const ENTITY_NAMES = [
+  'Schema',
+  'Processor',
+  'Step',
+  'Workflow',
+  'OrchestratedFlow',
+  'Assignment',
+  'Address',
+  'Delivery',
+] as const;
+export type EntityName = (typeof ENTITY_NAMES)[number];
+
+/** One existing entity of each kind a body may refer to. */
+export interface ReferenceIds {
+  schema: string;
+  processor: string;
+  step: string;
+  workflow: string;
+  address: string;
+}
+
+export async function createReferences(api: TestApi): Promise<ReferenceIds> {
+  const processor = await createProcessor(api);
+  const step = await createStep(api, processor.id);
+  return {
+    schema: processor.inputSchemaId,
+    processor: processor.id,
+    step: step.id,
+    workflow: (await createWorkflow(api, [step.id])).id,
+    address: (await createAddress(api)).id,
+  };
+}
+
+/** A valid body of `entity` with a unique name, referring to `ids`. */
+export function validBody(entity: EntityName, ids: ReferenceIds): Record<string, unknown> {
+  const base = { version: '1.0', name: `${entity.toLowerCase()}-${unique()}` };
+  switch (entity) {
+    case 'Schema':
+      return { ...base, definition: objectSchema };
+    case 'Processor':
+      return { ...base, inputSchemaId: ids.schema, outputSchemaId: ids.schema, implementationHash: HASH };
+    case 'Step':
+      return { ...base, processorId: ids.processor };
+    case 'Workflow':
+      return { ...base, stepIds: [ids.step] };
+    case 'OrchestratedFlow':
+      return { ...base, workflowId: ids.workflow };
+    case 'Assignment':
+      return { ...base, stepId: ids.step, entityIds: [ids.address] };
+    case 'Address':
+    case 'Delivery':
+      return { ...base, connectionString: `https://example.test/${unique()}` };
+  }
+}

@@ -1,0 +1,125 @@
+import {
+  WorkflowFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RunStatus, RunSummary, RunTrigger } from '../../domain/flow-types';
+import {
+  CORRELATION_ID_ATTRIBUTE,
+  FLOW_ID_ATTRIBUTE,
+  FLOW_NAME_ATTRIBUTE,
+  FLOW_TRIGGER_ATTRIBUTE,
+} from '../../domain/search-attributes';
+import { STATUS_QUERY } from '../../domain/task-queue';
+
+const QUERY_DEADLINE_MS = 5_000;
+
+const STATUS_NAMES: Record<string, RunStatus> = {
+  RUNNING: 'Running',
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  CANCELLED: 'Cancelled',
+  TERMINATED: 'Terminated',
+  TIMED_OUT: 'TimedOut',
+  CONTINUED_AS_NEW: 'Completed',
+};
+
+/** Our run status for a Temporal execution status name. */
+export function runStatusOf(info: Pick<WorkflowExecutionInfo, 'status'>): RunStatus {
+  return STATUS_NAMES[info.status.name] ?? 'Running';
+}
+
+/** A run as listed: what the visibility store knows, no worker needed. */
+export function runListItem(info: WorkflowExecutionInfo) {
+  const attributes = info.typedSearchAttributes;
+  return {
+    runId: info.runId,
+    workflowId: info.workflowId,
+    status: runStatusOf(info),
+    trigger: (attributes.get(FLOW_TRIGGER_ATTRIBUTE) ?? 'manual') as RunTrigger,
+    correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? null,
+    startedAt: info.startTime.toISOString(),
+    completedAt: info.closeTime?.toISOString() ?? null,
+  };
+}
+
+/** What describe alone tells about a run, when neither a result, a memo nor a worker can say more. */
+function describedSummary(d: WorkflowExecutionDescription): RunSummary {
+  const attributes = d.typedSearchAttributes;
+  return {
+    orchestratedFlowId: attributes.get(FLOW_ID_ATTRIBUTE) ?? '',
+    orchestratedFlowName: attributes.get(FLOW_NAME_ATTRIBUTE) ?? '',
+    workflowId: d.workflowId,
+    runId: d.runId,
+    status: runStatusOf(d),
+    trigger: (attributes.get(FLOW_TRIGGER_ATTRIBUTE) ?? 'manual') as RunTrigger,
+    correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? '',
+    startedAt: d.startTime.toISOString(),
+    ...(d.closeTime ? { completedAt: d.closeTime.toISOString() } : {}),
+    completedSteps: 0,
+    totalSteps: 0,
+    currentSteps: [],
+    steps: [],
+  };
+}
+
+function isSummary(value: unknown): value is RunSummary {
+  return !!value && typeof value === 'object' && 'runId' in value && 'steps' in value && 'status' in value;
+}
+
+/**
+ * The status of one run: the `status` query while it runs (with describe's facts if no worker answers), the
+ * workflow result once it completed or failed (the interpreter returns / fails with its summary), the memo the
+ * interpreter wrote when it was cancelled, and describe's facts when it was terminated or timed out. Closed runs
+ * need no worker.
+ */
+export async function readRunSummary(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<RunSummary> {
+  const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
+  const description = await handle.describe();
+  const fallback = describedSummary(description);
+  switch (description.status.name) {
+    case 'RUNNING':
+      try {
+        return await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+          handle.query<RunSummary>(STATUS_QUERY),
+        );
+      } catch {
+        return {
+          ...fallback,
+          error: { message: 'no worker answered the status query; showing what Temporal knows' },
+        };
+      }
+    case 'COMPLETED': {
+      const result: unknown = await handle.result();
+      return isSummary(result) ? result : fallback;
+    }
+    case 'FAILED':
+      try {
+        await handle.result();
+        return fallback;
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+        const summary: unknown = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+        if (isSummary(summary)) return summary;
+        return {
+          ...fallback,
+          error: {
+            message: cause?.message ?? String(error),
+            ...(cause instanceof ApplicationFailure && cause.type ? { type: cause.type } : {}),
+          },
+        };
+      }
+    case 'CANCELLED': {
+      const summary = description.memo?.summary;
+      return isSummary(summary) ? summary : fallback;
+    }
+    default:
+      return fallback;
+  }
+}

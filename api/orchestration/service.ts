@@ -1,0 +1,258 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { loadFlowSnapshot } from '../../activities/snapshot';
+import { definitionProblems } from '../../domain/definition';
+import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
+import {
+  CORRELATION_ID_ATTRIBUTE,
+  FLOW_ID_ATTRIBUTE,
+  FLOW_NAME_ATTRIBUTE,
+  FLOW_TRIGGER_ATTRIBUTE,
+} from '../../domain/search-attributes';
+import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
+import type { PrismaClient } from '../../prisma/client';
+import { ApiError, ConflictError, NotFoundError } from '../errors';
+import { translateDatabaseError } from '../prisma-errors';
+import { readRunSummary, runListItem } from './run-status';
+import { callTemporal } from './temporal-errors';
+
+export interface StartOptions {
+  input?: unknown;
+  correlationId: string;
+  idempotencyKey?: string;
+}
+
+export interface StartedRun {
+  message: string;
+  orchestratedFlowId: string;
+  workflowId: string;
+  runId: string;
+  correlationId: string;
+  startedAt: string;
+}
+
+/** Starts, stops and reads runs of orchestrated flows on Temporal. */
+export class OrchestrationService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly client: Client,
+    private readonly taskQueue: string = ORCHESTRATOR_TASK_QUEUE,
+  ) {}
+
+  /**
+   * Starts a manual run. One manual run per flow may be open: Temporal enforces it through the stable workflow ID
+   * (conflict policy FAIL), so two simultaneous starts yield exactly one run. An Idempotency-Key returns the run it
+   * started before, open or closed.
+   *
+   * @throws NotFoundError (404), ApiError 422 InvalidDefinition, ConflictError 409 RunAlreadyOpen, 503.
+   */
+  async start(orchestratedFlowId: string, options: StartOptions): Promise<StartedRun> {
+    const key = options.idempotencyKey;
+    if (key) {
+      const earlier = await this.db(() =>
+        this.prisma.runIdempotencyKey.findUnique({
+          where: { orchestratedFlowId_key: { orchestratedFlowId, key } },
+        }),
+      );
+      if (earlier)
+        return {
+          message: 'Orchestration already started with this Idempotency-Key',
+          orchestratedFlowId,
+          workflowId: earlier.workflowId,
+          runId: earlier.runId,
+          correlationId: earlier.correlationId,
+          startedAt: earlier.startedAt.toISOString(),
+        };
+    }
+
+    const snapshot = await this.db(() => loadFlowSnapshot(this.prisma, orchestratedFlowId));
+    if (!snapshot) throw new NotFoundError('OrchestratedFlow', orchestratedFlowId);
+    const problems = definitionProblems(snapshot);
+    if (problems.length > 0)
+      throw new ApiError(
+        422,
+        'InvalidDefinition',
+        `The flow's definition cannot run: ${problems.map((p) => p.message).join('; ')}`,
+        problems.map(({ message, ...problem }) => ({ field: 'definition', message, ...problem })),
+      );
+
+    const workflowId = manualRunWorkflowId(orchestratedFlowId);
+    const args: [FlowRunInput] = [
+      { orchestratedFlowId, input: options.input, correlationId: options.correlationId, trigger: 'manual' },
+    ];
+    let started: StartedRun;
+    try {
+      const handle = await callTemporal(() =>
+        this.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+          taskQueue: this.taskQueue,
+          workflowId,
+          args,
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: FLOW_ID_ATTRIBUTE, value: orchestratedFlowId },
+            { key: FLOW_NAME_ATTRIBUTE, value: snapshot.orchestratedFlow.name },
+            { key: FLOW_TRIGGER_ATTRIBUTE, value: 'manual' },
+            { key: CORRELATION_ID_ATTRIBUTE, value: options.correlationId },
+          ]),
+          memo: { correlationId: options.correlationId, ...(key ? { idempotencyKey: key } : {}) },
+          staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+        }),
+      );
+      started = {
+        message: 'Orchestration started successfully',
+        orchestratedFlowId,
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        correlationId: options.correlationId,
+        startedAt: new Date().toISOString(),
+      };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const open = await callTemporal(() => this.client.workflow.getHandle(workflowId).describe());
+      if (key && open.memo?.idempotencyKey === key)
+        started = {
+          message: 'Orchestration already started with this Idempotency-Key',
+          orchestratedFlowId,
+          workflowId,
+          runId: open.runId,
+          correlationId:
+            typeof open.memo.correlationId === 'string' ? open.memo.correlationId : options.correlationId,
+          startedAt: open.startTime.toISOString(),
+        };
+      else
+        throw new ConflictError(
+          'RunAlreadyOpen',
+          `A manual run of flow ${orchestratedFlowId} is still open: ${open.runId}`,
+          [
+            {
+              field: 'orchestratedFlowId',
+              rule: 'oneOpenRun',
+              message: 'stop it or wait until it closes',
+              runId: open.runId,
+            },
+          ],
+        );
+    }
+    if (key)
+      await this.db(() =>
+        this.prisma.runIdempotencyKey.createMany({
+          data: [{ orchestratedFlowId, key, ...pick(started), startedAt: new Date(started.startedAt) }],
+          skipDuplicates: true,
+        }),
+      );
+    return started;
+  }
+
+  /**
+   * Stops every open run of the flow: cancels it (running steps see the cancellation), or terminates it.
+   * @throws NotFoundError (404 NoOpenRun) when none is open.
+   */
+  async stop(orchestratedFlowId: string, terminate: boolean) {
+    const open = await this.openRuns(orchestratedFlowId);
+    if (open.length === 0) throw new ApiError(404, 'NoOpenRun', `Flow ${orchestratedFlowId} has no open run`);
+    for (const run of open) {
+      const handle = this.client.workflow.getHandle(run.workflowId, run.runId, { followRuns: false });
+      await callTemporal(() => (terminate ? handle.terminate('stopped through the API') : handle.cancel()));
+    }
+    return {
+      message: terminate ? 'Orchestration terminated' : 'Orchestration stop requested',
+      orchestratedFlowId,
+      runId: open[0]!.runId,
+      runIds: open.map((run) => run.runId),
+      stoppedAt: new Date().toISOString(),
+    };
+  }
+
+  /** The latest run's status, whatever started it. @throws ApiError 404 NeverRan */
+  async status(orchestratedFlowId: string): Promise<RunSummary> {
+    const latest = await this.latestRun(orchestratedFlowId);
+    if (!latest) throw new ApiError(404, 'NeverRan', `Flow ${orchestratedFlowId} has no runs`);
+    return callTemporal(() => readRunSummary(this.client, latest.workflowId, latest.runId));
+  }
+
+  /** One run's status. @throws NotFoundError when the flow has no such run. */
+  async run(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
+    const manual = manualRunWorkflowId(orchestratedFlowId);
+    try {
+      return await callTemporal(() => readRunSummary(this.client, manual, runId));
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    const found = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
+    const info = found.items[0];
+    if (!info) throw new NotFoundError('Run', `${runId} of flow ${orchestratedFlowId}`);
+    return callTemporal(() => readRunSummary(this.client, info.workflowId, info.runId));
+  }
+
+  /** Runs of a flow, newest first, from Temporal's visibility store. */
+  async runs(orchestratedFlowId: string, limit: number, offset: number) {
+    return this.list(orchestratedFlowId, undefined, limit, offset);
+  }
+
+  private async list(orchestratedFlowId: string, extra: string | undefined, limit: number, offset: number) {
+    const query = `OrchestratedFlowId = '${orchestratedFlowId}'${extra ? ` AND ${extra}` : ''}`;
+    return callTemporal(async () => {
+      const items: ReturnType<typeof runListItem>[] = [];
+      let index = 0;
+      for await (const info of this.client.workflow.list({
+        query,
+        pageSize: Math.min(limit + offset, 1000),
+      })) {
+        if (index++ >= offset) items.push(runListItem(info));
+        if (items.length >= limit) break;
+      }
+      const { count } = await this.client.workflow.count(query);
+      return { items, total: count };
+    });
+  }
+
+  private async latestRun(orchestratedFlowId: string) {
+    const candidates: Array<{ workflowId: string; runId: string; startedAt: Date }> = [];
+    try {
+      const d = await callTemporal(() =>
+        this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
+      );
+      candidates.push({ workflowId: d.workflowId, runId: d.runId, startedAt: d.startTime });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    const listed = (await this.list(orchestratedFlowId, undefined, 1, 0)).items[0];
+    if (listed)
+      candidates.push({
+        workflowId: listed.workflowId,
+        runId: listed.runId,
+        startedAt: new Date(listed.startedAt),
+      });
+    return candidates.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+  }
+
+  private async openRuns(orchestratedFlowId: string) {
+    const open = new Map<string, { workflowId: string; runId: string }>();
+    try {
+      const d = await callTemporal(() =>
+        this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
+      );
+      if (d.status.name === 'RUNNING') open.set(d.runId, { workflowId: d.workflowId, runId: d.runId });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    const listed = await this.list(orchestratedFlowId, `ExecutionStatus = 'Running'`, 100, 0);
+    for (const item of listed.items) open.set(item.runId, { workflowId: item.workflowId, runId: item.runId });
+    return [...open.values()];
+  }
+
+  private async db<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translateDatabaseError(error) ?? error;
+    }
+  }
+}
+
+const pick = (run: StartedRun) => ({
+  workflowId: run.workflowId,
+  runId: run.runId,
+  correlationId: run.correlationId,
+});

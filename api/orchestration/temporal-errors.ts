@@ -1,0 +1,34 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { ServiceUnavailableError } from '../errors';
+
+// gRPC status codes that mean "Temporal cannot be reached right now".
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+function grpcCode(error: unknown, depth = 0): number | undefined {
+  if (depth > 4 || !error || typeof error !== 'object') return undefined;
+  if (isGrpcServiceError(error)) return error.code;
+  if (error instanceof ServiceError || error instanceof Error) return grpcCode(error.cause, depth + 1);
+  return undefined;
+}
+
+/** True when an error from the Temporal client means the server is unreachable (answer 503). */
+export function isTemporalUnavailable(error: unknown): boolean {
+  const code = grpcCode(error);
+  if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Failed to connect|No connection established|ECONNREFUSED|connect ECONNREFUSED|Deadline exceeded/i.test(
+    message,
+  );
+}
+
+/** Runs a Temporal call; an unreachable server becomes a 503 ServiceUnavailableError. */
+export async function callTemporal<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isTemporalUnavailable(error))
+      throw new ServiceUnavailableError('Temporal', 'the Temporal server cannot be reached');
+    throw error;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The shapes that cross the workflow/activity boundary: the definition snapshot a run records, step states, and what
+ * a processor receives. Types only (plus constants): safe inside the workflow sandbox.
+ */
+
+export const ENTRY_CONDITIONS = ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'] as const;
+export type EntryCondition = (typeof ENTRY_CONDITIONS)[number];
+
+export const STEP_STATUSES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const RUN_STATUSES = ['Running', 'Completed', 'Failed', 'Cancelled', 'Terminated', 'TimedOut'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type RunTrigger = 'manual' | 'schedule';
+
+/** A Temporal retry policy override, in milliseconds. */
+export interface StepRetryPolicy {
+  maximumAttempts?: number;
+  initialIntervalMs?: number;
+  backoffCoefficient?: number;
+  maximumIntervalMs?: number;
+  nonRetryableErrorTypes?: string[];
+}
+
+export interface StepTimeouts {
+  startToCloseMs?: number;
+  scheduleToCloseMs?: number;
+  heartbeatMs?: number;
+}
+
+/** An Address or Delivery assigned to a step in this orchestrated flow, resolved at snapshot time. */
+export interface AssignedEntity {
+  id: string;
+  kind: 'Address' | 'Delivery';
+  version: string;
+  name: string;
+  connectionString: string;
+  configuration: Record<string, string>;
+  schemaId: string | null;
+}
+
+export interface SnapshotProcessor {
+  id: string;
+  name: string;
+  version: string;
+  taskQueue: string;
+  implementationHash: string;
+  inputSchemaId: string;
+  outputSchemaId: string;
+}
+
+export interface SnapshotStep {
+  id: string;
+  version: string;
+  name: string;
+  entryCondition: EntryCondition;
+  /** Next steps, in order (may name steps outside the workflow: validation reports them). */
+  nextStepIds: string[];
+  configuration: Record<string, unknown> | null;
+  retryPolicy: StepRetryPolicy | null;
+  timeouts: StepTimeouts | null;
+  /** null when the step's processor no longer exists (validation reports it). */
+  processor: SnapshotProcessor | null;
+  assignments: AssignedEntity[];
+}
+
+/** Everything a run needs, loaded once by an activity and recorded in history. */
+export interface FlowSnapshot {
+  orchestratedFlow: { id: string; version: string; name: string };
+  workflow: { id: string; version: string; name: string };
+  /** The workflow's step list, in order. */
+  stepIds: string[];
+  /** Steps by ID: the workflow's steps (steps missing from the database are absent; validation reports them). */
+  steps: Record<string, SnapshotStep>;
+  /** SHA-256 of the snapshot's canonical JSON: which definition the run ran. */
+  hash: string;
+}
+
+/** The interpreter's input: small on purpose; the definition is loaded by the first activity. */
+export interface FlowRunInput {
+  orchestratedFlowId: string;
+  input?: unknown;
+  correlationId: string;
+  trigger: RunTrigger;
+  /** Concurrent steps at most (default 100). */
+  maxConcurrentSteps?: number;
+}
+
+export interface StepError {
+  message: string;
+  type?: string;
+  /** Structured details (e.g. schema violations: field and rule). */
+  details?: unknown;
+}
+
+/** A predecessor as a step sees it. */
+export interface PreviousStepResult {
+  stepId: string;
+  name: string;
+  status: 'Succeeded' | 'Failed';
+  output?: unknown;
+  error?: StepError;
+}
+
+/** What the interpreter hands a processor's activity (the activity's only argument). */
+export interface StepInvocation {
+  run: {
+    workflowId: string;
+    runId: string;
+    orchestratedFlowId: string;
+    orchestratedFlowName: string;
+    correlationId: string;
+  };
+  step: { id: string; name: string };
+  /** Entry steps: the run input; one predecessor: its output; several: an object keyed by predecessor step name. */
+  input: unknown;
+  previous: PreviousStepResult[];
+  assignments: AssignedEntity[];
+  configuration: Record<string, unknown>;
+}
+
+/** One step of a run as status shows it. */
+export interface StepState {
+  stepId: string;
+  name: string;
+  /** `name@version` of the step's processor, or null when it is missing. */
+  processor: string | null;
+  status: StepStatus;
+  attempts: number;
+  /** ISO-8601, from workflow time. */
+  startedAt?: string;
+  completedAt?: string;
+  output?: unknown;
+  error?: StepError;
+  /** Why a step was Skipped or Cancelled: which condition, over which predecessors. */
+  reason?: string;
+}
+
+/** A run's status: the `status` query while it runs, the workflow result once it closed. */
+export interface RunSummary {
+  orchestratedFlowId: string;
+  orchestratedFlowName: string;
+  workflowId: string;
+  runId: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  correlationId: string;
+  startedAt: string;
+  completedAt?: string;
+  /** Steps in a final state (Succeeded, Failed, Skipped, Cancelled). */
+  completedSteps: number;
+  totalSteps: number;
+  /** IDs of Running steps. */
+  currentSteps: string[];
+  steps: StepState[];
+  /** Which definition ran (IDs, versions, hash), once loaded. */
+  definition?: {
+    orchestratedFlow: { id: string; version: string; name: string };
+    workflow: { id: string; version: string; name: string };
+    hash: string;
+  };
+  /** Step IDs whose failure nothing handled (why a run Failed). */
+  unhandledFailures?: string[];
+  error?: StepError;
+}
+
+/** What a processor activity returns: its output, and on which attempt it succeeded (for status). */
+export interface StepResult {
+  output: unknown;
+  attempt: number;
+}

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { findFreePort } from '../../infra/ports';
+import { startTestApi, type TestApi } from '../support/api';
+import { assertError, UUID } from '../support/assertions';
+import { ENTITY_NAMES, objectSchema, unique } from '../support/fixtures';
+
+const healthyCheck = { status: 'Healthy', durationMs: 0 };
+
+/** A check with its duration zeroed, so the rest can be compared exactly. */
+function check(value: Record<string, unknown>): Record<string, unknown> {
+  assert.equal(typeof value.durationMs, 'number');
+  assert.ok((value.durationMs as number) >= 0);
+  return { ...value, durationMs: 0 };
+}
+
+describe('platform', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi();
+  });
+  after(() => api.close());
+
+  describe('GET /health', () => {
+    it('answers 200 Healthy when Postgres and Temporal answer', async () => {
+      const response = await api.request('GET', '/health');
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.deepEqual(Object.keys(response.body), ['status', 'checks']);
+      assert.equal(response.body.status, 'Healthy');
+      assert.deepEqual(check(response.body.checks.postgres), healthyCheck);
+      assert.deepEqual(check(response.body.checks.temporal), healthyCheck);
+    });
+
+    it('answers 503 naming Postgres when the database cannot be reached, and CRUD answers 503', async () => {
+      const port = await findFreePort();
+      const down = await startTestApi({
+        databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${port}/nothing`,
+      });
+      try {
+        const health = await down.request('GET', '/health');
+        assert.equal(health.status, 503, JSON.stringify(health.body));
+        assert.equal(health.body.status, 'Unhealthy');
+        assert.deepEqual(check(health.body.checks.temporal), healthyCheck);
+        const postgres = check(health.body.checks.postgres);
+        assert.deepEqual(postgres, {
+          status: 'Unhealthy',
+          durationMs: 0,
+          error: `Can't reach database server at 127.0.0.1:${port}`,
+        });
+
+        const unavailable = {
+          error: 'ServiceUnavailable',
+          message: 'Postgres is unavailable: the database cannot be reached',
+        };
+        const requests: Array<[string, string, unknown?]> = [
+          ['GET', '/api/Schema'],
+          ['POST', '/api/Schema', { version: '1.0', name: `schema-${unique()}`, definition: objectSchema }],
+          ['GET', `/api/Schema/${randomUUID()}`],
+          ['PUT', `/api/Schema/${randomUUID()}`, { version: '1.0', name: 'x', definition: objectSchema }],
+          ['DELETE', `/api/Schema/${randomUUID()}`],
+          ['GET', '/api/Schema/composite/1.0/x'],
+          ['GET', `/api/Step/processor/${randomUUID()}`],
+        ];
+        for (const [method, path, body] of requests) {
+          const response = await down.request(method, path, body);
+          assert.equal(response.status, 503, `${method} ${path}: ${JSON.stringify(response.body)}`);
+          assert.deepEqual(response.body, unavailable);
+        }
+        // Bad input is still bad input: it is refused before the database is needed.
+        assertError(await down.request('POST', '/api/Schema', {}), 400, 'ValidationFailed');
+      } finally {
+        await down.close();
+      }
+    });
+
+    it('answers 503 naming Temporal when Temporal cannot be reached; CRUD still works', async () => {
+      const port = await findFreePort();
+      const down = await startTestApi({ temporalAddress: `127.0.0.1:${port}` });
+      try {
+        const health = await down.request('GET', '/health');
+        assert.equal(health.status, 503, JSON.stringify(health.body));
+        assert.equal(health.body.status, 'Unhealthy');
+        assert.deepEqual(check(health.body.checks.postgres), healthyCheck);
+        const temporal = health.body.checks.temporal;
+        assert.deepEqual(Object.keys(temporal), ['status', 'durationMs', 'error']);
+        assert.equal(temporal.status, 'Unhealthy');
+        assert.match(temporal.error, new RegExp(`^14 UNAVAILABLE: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+        // Retries stop at the check's deadline (2 s) instead of outliving the answer.
+        assert.ok(temporal.durationMs < 2_500, String(temporal.durationMs));
+
+        const created = await down.request('POST', '/api/Schema', {
+          version: '1.0',
+          name: `schema-${unique()}`,
+          definition: objectSchema,
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+      } finally {
+        await down.close();
+      }
+    });
+  });
+
+  describe('GET /openapi.json', () => {
+    let doc: any;
+    before(async () => {
+      const response = await api.request('GET', '/openapi.json');
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+      doc = response.body;
+    });
+
+    it('is OpenAPI 3.1 with a path for every route', () => {
+      assert.equal(doc.openapi, '3.1.0');
+      assert.equal(doc.info.title, 'FlowOrchestrator API');
+      const lookups: Record<string, string[]> = {
+        Step: ['/processor/{processorId}', '/nextstep/{stepId}'],
+        Assignment: ['/step/{stepId}', '/entity/{entityId}'],
+        OrchestratedFlow: ['/workflow/{workflowId}', '/assignment/{assignmentId}'],
+      };
+      const expected: Record<string, string[]> = { '/health': ['get'] };
+      for (const entity of ENTITY_NAMES) {
+        expected[`/api/${entity}`] = ['get', 'post'];
+        expected[`/api/${entity}/composite/{version}/{name}`] = ['get'];
+        expected[`/api/${entity}/{id}`] = ['get', 'put', 'delete'];
+        for (const lookup of lookups[entity] ?? []) expected[`/api/${entity}${lookup}`] = ['get'];
+      }
+      const actual = Object.fromEntries(
+        Object.entries(doc.paths as Record<string, object>).map(([path, item]) => [
+          path,
+          Object.keys(item).filter((key) => key !== 'parameters'),
+        ]),
+      );
+      assert.deepEqual(actual, expected);
+    });
+
+    it('has component schemas for each entity input and output', () => {
+      const names = Object.keys(doc.components.schemas).sort();
+      assert.deepEqual(names, ['Error', ...ENTITY_NAMES.flatMap((e) => [e, `${e}Input`])].sort());
+      const stepInput = doc.components.schemas.StepInput;
+      assert.deepEqual(stepInput.required, ['version', 'name', 'processorId']);
+      assert.deepEqual(stepInput.properties.entryCondition.anyOf, [
+        { type: 'string', enum: ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'] },
+        { type: 'number', enum: [0, 1, 2, 3] },
+      ]);
+      assert.equal(stepInput.properties.id.readOnly, true);
+      assert.deepEqual(doc.components.schemas.Step.properties.entryCondition, {
+        type: 'string',
+        enum: ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'],
+      });
+      assert.deepEqual(doc.components.schemas.WorkflowInput.required, ['version', 'name', 'stepIds']);
+      assert.equal(
+        doc.components.schemas.ProcessorInput.properties.implementationHash.pattern,
+        '^[0-9a-fA-F]{64}$',
+      );
+      assert.equal(doc.components.schemas.Processor.properties.taskQueue.type, 'string');
+      assert.deepEqual(doc.components.schemas.AddressInput.required, ['version', 'name', 'connectionString']);
+    });
+
+    it('every $ref names a component, and the create route answers 201 with the entity', () => {
+      const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+      assert.ok(refs.length > 0);
+      for (const ref of refs) {
+        const name = /#\/components\/schemas\/(\w+)/.exec(ref)?.[1];
+        assert.ok(name && doc.components.schemas[name], ref);
+      }
+      const post = doc.paths['/api/Step'].post;
+      assert.deepEqual(post.requestBody.content['application/json'].schema, {
+        $ref: '#/components/schemas/StepInput',
+      });
+      assert.deepEqual(post.responses['201'].content['application/json'].schema, {
+        $ref: '#/components/schemas/Step',
+      });
+      assert.deepEqual(Object.keys(doc.paths['/api/Step/{id}'].delete.responses), [
+        '204',
+        '400',
+        '404',
+        '409',
+        '503',
+      ]);
+    });
+  });
+
+  it('GET /swagger/ answers the Swagger UI page, which loads the document', async () => {
+    const page = await fetch(`${api.url}/swagger/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /<title>FlowOrchestrator API<\/title>/);
+    assert.match(html, /swagger-ui-init\.js/);
+    const init = await fetch(`${api.url}/swagger/swagger-ui-init.js`);
+    assert.equal(init.status, 200);
+    assert.ok((await init.text()).includes('/api/Step/processor/{processorId}'));
+  });
+
+  it('an unknown route answers a JSON 404', async () => {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['GET', '/api/Unknown'],
+      ['POST', '/api/Unknown/123'],
+      ['PATCH', `/api/Step/${randomUUID()}`],
+      ['GET', '/api/Step/composite/1.0'],
+    ]) {
+      const response = await api.request(method!, path!);
+      assert.equal(response.status, 404, `${method} ${path}`);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(response.body, { error: 'NotFound', message: `No route ${method} ${path}` });
+    }
+  });
+
+  describe('X-Correlation-ID', () => {
+    it('is echoed when given, on success and on error', async () => {
+      const id = `req-${unique()}`;
+      const ok = await api.request('GET', '/health', undefined, { 'X-Correlation-ID': id });
+      assert.equal(ok.headers.get('x-correlation-id'), id);
+      const bad = await api.request('GET', '/api/Step/not-a-guid', undefined, { 'X-Correlation-ID': id });
+      assertError(bad, 400, 'ValidationFailed');
+      assert.equal(bad.headers.get('x-correlation-id'), id);
+      const missing = await api.request('GET', '/nope', undefined, { 'X-Correlation-ID': id });
+      assert.equal(missing.headers.get('x-correlation-id'), id);
+    });
+
+    it('is generated when absent, or when the given one is not acceptable', async () => {
+      const first = await api.request('GET', '/health');
+      const second = await api.request('GET', '/health');
+      assert.match(first.headers.get('x-correlation-id') ?? '', UUID);
+      assert.match(second.headers.get('x-correlation-id') ?? '', UUID);
+      assert.notEqual(first.headers.get('x-correlation-id'), second.headers.get('x-correlation-id'));
+      for (const offered of ['has spaces', 'x'.repeat(129), '<script>']) {
+        const response = await api.request('GET', '/health', undefined, { 'X-Correlation-ID': offered });
+        assert.match(response.headers.get('x-correlation-id') ?? '', UUID, offered);
+      }
+    });
+  });
+});

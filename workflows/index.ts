@@ -1,0 +1,2 @@
+// The workflows bundle's entry: every workflow type the orchestrator worker registers.
+export { flowInterpreter } from './interpreter';

@@ -1,0 +1,202 @@
+/**
+ * The generic interpreter: one workflow type that runs any stored flow. The semantics live in the pure modules
+ * (domain/flow-run.ts: decisions, data, outcome; domain/definition.ts: validation); this file wires them to Temporal:
+ * load the snapshot, run decided steps as activities on their processors' task queues, answer `status`, finish.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  scheduleActivity,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { OrchestratorActivities } from '../activities/snapshot';
+import { definitionProblems } from '../domain/definition';
+import { applySkips, cancelPending, decide, initialStepStates, isFinished, planRun, progress, runOutcome, stepInput, type RunPlan } from '../domain/flow-run';
+import type { FlowRunInput, FlowSnapshot, RunStatus, RunSummary, SnapshotStep, StepInvocation, StepResult, StepState } from '../domain/flow-types';
+import { STATUS_QUERY } from '../domain/task-queue';
+import { attemptsOf, stepError } from './failures';
+
+/** The run's status: its summary as of now. */
+export const statusQuery = defineQuery<RunSummary>(STATUS_QUERY);
+
+const DEFAULT_MAX_CONCURRENT_STEPS = 100;
+const DEFAULT_START_TO_CLOSE_MS = 5 * 60_000;
+const DEFAULT_MAX_ATTEMPTS = 3;
+/** Failure types that never retry, whatever a step's retry policy says. */
+const NON_RETRYABLE_TYPES = ['SchemaViolation', 'InvalidConfiguration'];
+
+const { loadFlowSnapshot } = proxyActivities<OrchestratorActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['FlowNotFound'] },
+  summary: 'load flow definition',
+});
+
+function activityOptions(step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> }): ActivityOptions {
+  const timeouts = step.timeouts ?? {};
+  const retry = step.retryPolicy ?? {};
+  return {
+    taskQueue: step.processor.taskQueue,
+    activityId: step.id,
+    summary: step.name,
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    startToCloseTimeout: timeouts.startToCloseMs ?? DEFAULT_START_TO_CLOSE_MS,
+    ...(timeouts.scheduleToCloseMs ? { scheduleToCloseTimeout: timeouts.scheduleToCloseMs } : {}),
+    ...(timeouts.heartbeatMs ? { heartbeatTimeout: timeouts.heartbeatMs } : {}),
+    retry: {
+      maximumAttempts: retry.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      ...(retry.initialIntervalMs ? { initialInterval: retry.initialIntervalMs } : {}),
+      ...(retry.backoffCoefficient ? { backoffCoefficient: retry.backoffCoefficient } : {}),
+      ...(retry.maximumIntervalMs ? { maximumInterval: retry.maximumIntervalMs } : {}),
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ...(retry.nonRetryableErrorTypes ?? [])],
+    },
+  };
+}
+
+const now = () => new Date().toISOString();
+
+export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> {
+  const info = workflowInfo();
+  const base = {
+    orchestratedFlowId: input.orchestratedFlowId,
+    orchestratedFlowName: '',
+    workflowId: info.workflowId,
+    runId: info.runId,
+    trigger: input.trigger,
+    correlationId: input.correlationId,
+    startedAt: info.startTime.toISOString(),
+  };
+  let snapshot: FlowSnapshot | undefined;
+  let plan: RunPlan | undefined;
+  let states: Record<string, StepState> = {};
+  let status: RunStatus = 'Running';
+  let completedAt: string | undefined;
+  let unhandledFailures: string[] | undefined;
+
+  const summary = (): RunSummary => ({
+    ...base,
+    ...(snapshot
+      ? {
+          orchestratedFlowName: snapshot.orchestratedFlow.name,
+          definition: { orchestratedFlow: snapshot.orchestratedFlow, workflow: snapshot.workflow, hash: snapshot.hash },
+        }
+      : {}),
+    status,
+    ...(completedAt ? { completedAt } : {}),
+    ...(plan ? progress(plan, states) : { completedSteps: 0, totalSteps: 0, currentSteps: [], steps: [] }),
+    ...(unhandledFailures ? { unhandledFailures } : {}),
+  });
+  setHandler(statusQuery, summary);
+
+  const finish = (final: RunStatus) => {
+    status = final;
+    completedAt = now();
+    return summary();
+  };
+
+  snapshot = await loadFlowSnapshot(input.orchestratedFlowId);
+  const problems = definitionProblems(snapshot);
+  if (problems.length > 0)
+    throw ApplicationFailure.create({
+      type: 'InvalidDefinition',
+      nonRetryable: true,
+      message: `The flow's definition cannot run: ${problems.map((p) => p.message).join('; ')}`,
+      details: [finish('Failed'), problems],
+    });
+
+  const runPlan = planRun(snapshot);
+  plan = runPlan;
+  states = initialStepStates(runPlan);
+  const maxConcurrent = input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
+  const inFlight = new Set<string>();
+  const waiting: string[] = [];
+
+  const runStep = async (stepId: string): Promise<void> => {
+    const step = snapshot!.steps[stepId]!;
+    const processor = step.processor!;
+    states = { ...states, [stepId]: { ...states[stepId]!, status: 'Running', startedAt: now(), attempts: 1 } };
+    const { input: stepData, previous } = stepInput(runPlan, states, stepId, input.input);
+    const invocation: StepInvocation = {
+      run: {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        orchestratedFlowId: input.orchestratedFlowId,
+        orchestratedFlowName: snapshot!.orchestratedFlow.name,
+        correlationId: input.correlationId,
+      },
+      step: { id: stepId, name: step.name },
+      input: stepData,
+      previous,
+      assignments: step.assignments,
+      configuration: step.configuration ?? {},
+    };
+    const options = activityOptions({ ...step, processor });
+    try {
+      const result = await scheduleActivity<StepResult>(processor.name, [invocation], options);
+      states = {
+        ...states,
+        [stepId]: { ...states[stepId]!, status: 'Succeeded', completedAt: now(), attempts: result.attempt, output: result.output },
+      };
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      states = {
+        ...states,
+        [stepId]: {
+          ...states[stepId]!,
+          status: cancelled ? 'Cancelled' : 'Failed',
+          completedAt: now(),
+          attempts: attemptsOf(error, options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS),
+          ...(cancelled ? { reason: 'the run was stopped while the step ran' } : { error: stepError(error) }),
+        },
+      };
+    }
+  };
+
+  const pump = () => {
+    const decisions = decide(runPlan, states, new Set([...inFlight, ...waiting]));
+    states = applySkips(states, decisions.skipped, now());
+    waiting.push(...decisions.run);
+    while (inFlight.size < maxConcurrent && waiting.length > 0) {
+      const stepId = waiting.shift()!;
+      inFlight.add(stepId);
+      void runStep(stepId).finally(() => {
+        inFlight.delete(stepId);
+        if (!CancellationScope.current().consideredCancelled) pump();
+      });
+    }
+  };
+
+  try {
+    pump();
+    await condition(() => inFlight.size === 0 && isFinished(states));
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // Stop: running steps were asked to cancel; wait for them to settle, mark the rest, end Cancelled.
+    await CancellationScope.nonCancellable(() => condition(() => inFlight.size === 0));
+    waiting.length = 0;
+    states = cancelPending(states, 'the run was stopped before the step was decided', now());
+    const final = finish('Cancelled');
+    upsertMemo({ summary: { ...final, steps: final.steps.map(({ output: _output, ...rest }) => rest) } });
+    throw error;
+  }
+
+  const outcome = runOutcome(runPlan, states);
+  if (outcome.status === 'Failed') {
+    unhandledFailures = outcome.unhandledFailures;
+    const names = outcome.unhandledFailures.map((id) => `"${snapshot.steps[id]?.name ?? id}"`).join(', ');
+    throw ApplicationFailure.create({
+      type: 'FlowFailed',
+      nonRetryable: true,
+      message: `Unhandled step failure: ${names}`,
+      details: [finish('Failed')],
+    });
+  }
+  return finish('Completed');
+}
