@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { processorTaskQueue } from '../domain/task-queue';
 import type {
   AssignedEntity,
-  EntryCondition,
   FlowSnapshot,
   SnapshotStep,
   StepRetryPolicy,
@@ -18,7 +17,9 @@ export const FLOW_NOT_FOUND = 'FlowNotFound';
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
       : v,
   );
 }
@@ -28,7 +29,10 @@ function canonicalJson(value: unknown): string {
  * task queues, and the Addresses/Deliveries assigned to each step. Returns null when the flow does not exist.
  * Steps named by the workflow but gone from the database are absent from `steps` (validation reports them).
  */
-export async function loadFlowSnapshot(prisma: PrismaClient, orchestratedFlowId: string): Promise<FlowSnapshot | null> {
+export async function loadFlowSnapshot(
+  prisma: PrismaClient,
+  orchestratedFlowId: string,
+): Promise<FlowSnapshot | null> {
   const flow = await prisma.orchestratedFlow.findUnique({
     where: { id: orchestratedFlowId },
     include: {
@@ -44,7 +48,9 @@ export async function loadFlowSnapshot(prisma: PrismaClient, orchestratedFlowId:
         orderBy: { position: 'asc' },
         include: {
           assignment: {
-            include: { entities: { orderBy: { position: 'asc' }, include: { address: true, delivery: true } } },
+            include: {
+              entities: { orderBy: { position: 'asc' }, include: { address: true, delivery: true } },
+            },
           },
         },
       },
@@ -78,7 +84,7 @@ export async function loadFlowSnapshot(prisma: PrismaClient, orchestratedFlowId:
       id: step.id,
       version: step.version,
       name: step.name,
-      entryCondition: step.entryCondition as EntryCondition,
+      entryCondition: step.entryCondition,
       nextStepIds: step.next.map((n) => n.nextStepId),
       configuration: (step.configuration as Record<string, unknown> | null) ?? null,
       retryPolicy: (step.retryPolicy as StepRetryPolicy | null) ?? null,
@@ -115,7 +121,10 @@ export function createOrchestratorActivities(deps: { prisma: PrismaClient }) {
     async loadFlowSnapshot(orchestratedFlowId: string): Promise<FlowSnapshot> {
       const snapshot = await loadFlowSnapshot(deps.prisma, orchestratedFlowId);
       if (!snapshot)
-        throw ApplicationFailure.nonRetryable(`Orchestrated flow ${orchestratedFlowId} does not exist`, FLOW_NOT_FOUND);
+        throw ApplicationFailure.nonRetryable(
+          `Orchestrated flow ${orchestratedFlowId} does not exist`,
+          FLOW_NOT_FOUND,
+        );
       return snapshot;
     },
   };

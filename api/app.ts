@@ -1,4 +1,4 @@
-import type { Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
@@ -10,11 +10,17 @@ import { requestContext } from './middleware/correlation';
 import { buildOpenApiDocument } from './openapi';
 import { entityRouter } from './routes/entities';
 import { healthRouter } from './routes/health';
+import { orchestrationRouter } from './routes/orchestration';
+import { OrchestrationService } from './orchestration/service';
 
 export interface AppDeps {
   prisma: PrismaClient;
   temporal: Connection;
   logger: Logger;
+  /** Temporal namespace of the runs (default `default`). */
+  namespace?: string;
+  /** Task queue the interpreter's workers poll (default `flow-orchestrator`; tests use their own). */
+  orchestratorTaskQueue?: string;
   bodyLimit?: string;
   version?: string;
 }
@@ -24,6 +30,8 @@ export function createApp({
   prisma,
   temporal,
   logger,
+  namespace = 'default',
+  orchestratorTaskQueue,
   bodyLimit = '1mb',
   version = '0.1.0',
 }: AppDeps): Express {
@@ -43,6 +51,11 @@ export function createApp({
 
   const crud = new CrudService(prisma);
   for (const def of ENTITIES) app.use(`/api/${def.name}`, entityRouter(def, crud));
+  const client = new Client({ connection: temporal, namespace });
+  app.use(
+    '/api/Orchestration',
+    orchestrationRouter(new OrchestrationService(prisma, client, orchestratorTaskQueue)),
+  );
 
   app.use(notFound);
   app.use(errorHandler(logger));

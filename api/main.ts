@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     prisma,
     temporal,
     logger,
+    namespace: config.TEMPORAL_NAMESPACE,
     port: config.PORT,
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,

@@ -11,13 +11,20 @@ export type DefinitionProblem = GraphProblem | { rule: 'missingProcessor'; stepI
  */
 export function definitionProblems(snapshot: FlowSnapshot): DefinitionProblem[] {
   const graph = new Map<string, GraphStep>(
-    Object.values(snapshot.steps).map((step) => [step.id, { id: step.id, name: step.name, nextStepIds: step.nextStepIds }]),
+    Object.values(snapshot.steps).map((step) => [
+      step.id,
+      { id: step.id, name: step.name, nextStepIds: step.nextStepIds },
+    ]),
   );
   const problems: DefinitionProblem[] = validateGraph(snapshot.stepIds, graph);
   for (const stepId of snapshot.stepIds) {
     const step = snapshot.steps[stepId];
     if (step && !step.processor)
-      problems.push({ rule: 'missingProcessor', stepId, message: `step "${step.name}" (id ${stepId}) has no processor` });
+      problems.push({
+        rule: 'missingProcessor',
+        stepId,
+        message: `step "${step.name}" (id ${stepId}) has no processor`,
+      });
   }
   return problems;
 }

@@ -9,7 +9,14 @@ export type EntryCondition = (typeof ENTRY_CONDITIONS)[number];
 export const STEP_STATUSES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export const RUN_STATUSES = ['Running', 'Completed', 'Failed', 'Cancelled', 'Terminated', 'TimedOut'] as const;
+export const RUN_STATUSES = [
+  'Running',
+  'Completed',
+  'Failed',
+  'Cancelled',
+  'Terminated',
+  'TimedOut',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type RunTrigger = 'manual' | 'schedule';

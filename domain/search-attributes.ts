@@ -15,6 +15,12 @@ export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
 
 /** Typed keys for setting and reading the attributes above. */
 export const FLOW_ID_ATTRIBUTE = defineSearchAttributeKey('OrchestratedFlowId', SearchAttributeType.KEYWORD);
-export const FLOW_NAME_ATTRIBUTE = defineSearchAttributeKey('OrchestratedFlowName', SearchAttributeType.KEYWORD);
+export const FLOW_NAME_ATTRIBUTE = defineSearchAttributeKey(
+  'OrchestratedFlowName',
+  SearchAttributeType.KEYWORD,
+);
 export const FLOW_TRIGGER_ATTRIBUTE = defineSearchAttributeKey('FlowTrigger', SearchAttributeType.KEYWORD);
-export const CORRELATION_ID_ATTRIBUTE = defineSearchAttributeKey('CorrelationId', SearchAttributeType.KEYWORD);
+export const CORRELATION_ID_ATTRIBUTE = defineSearchAttributeKey(
+  'CorrelationId',
+  SearchAttributeType.KEYWORD,
+);

@@ -48,7 +48,9 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const table = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
+    const table = await client.query<{ exists: boolean }>(
+      `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`,
+    );
     if (!table.rows[0]?.exists) return local;
     const applied = await client.query<{ migration_name: string }>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',

@@ -7,9 +7,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startApi } from '../api/server';
+import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { migrateIfPending } from '../infra/migrate';
@@ -93,11 +93,12 @@ async function main(): Promise<void> {
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
 
-    const temporalConnection = Connection.lazy({ address: temporalAddress });
+    const temporalConnection = lazyTemporalConnection(temporalAddress);
     const api = await startApi({
       prisma,
       temporal: temporalConnection,
       logger: createLogger(config, 'api'),
+      namespace: config.TEMPORAL_NAMESPACE,
       port: config.PORT,
       host: config.HOST,
       bodyLimit: config.BODY_LIMIT,

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';

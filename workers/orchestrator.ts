@@ -8,11 +8,17 @@ import { createOrchestratorWorker } from './orchestrator-worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'orchestrator');
-  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+    throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
   const prisma = createPrismaClient(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const worker = await createOrchestratorWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, prisma, logger });
+    const worker = await createOrchestratorWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      prisma,
+      logger,
+    });
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => {
         logger.info({ signal }, 'draining');

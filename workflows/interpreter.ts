@@ -19,8 +19,28 @@ import {
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities/snapshot';
 import { definitionProblems } from '../domain/definition';
-import { applySkips, cancelPending, decide, initialStepStates, isFinished, planRun, progress, runOutcome, stepInput, type RunPlan } from '../domain/flow-run';
-import type { FlowRunInput, FlowSnapshot, RunStatus, RunSummary, SnapshotStep, StepInvocation, StepResult, StepState } from '../domain/flow-types';
+import {
+  applySkips,
+  cancelPending,
+  decide,
+  initialStepStates,
+  isFinished,
+  planRun,
+  progress,
+  runOutcome,
+  stepInput,
+  type RunPlan,
+} from '../domain/flow-run';
+import type {
+  FlowRunInput,
+  FlowSnapshot,
+  RunStatus,
+  RunSummary,
+  SnapshotStep,
+  StepInvocation,
+  StepResult,
+  StepState,
+} from '../domain/flow-types';
 import { STATUS_QUERY } from '../domain/task-queue';
 import { attemptsOf, stepError } from './failures';
 
@@ -39,7 +59,9 @@ const { loadFlowSnapshot } = proxyActivities<OrchestratorActivities>({
   summary: 'load flow definition',
 });
 
-function activityOptions(step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> }): ActivityOptions {
+function activityOptions(
+  step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> },
+): ActivityOptions {
   const timeouts = step.timeouts ?? {};
   const retry = step.retryPolicy ?? {};
   return {
@@ -73,8 +95,8 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     correlationId: input.correlationId,
     startedAt: info.startTime.toISOString(),
   };
-  let snapshot: FlowSnapshot | undefined;
-  let plan: RunPlan | undefined;
+  // What the status query can show grows as the run loads its definition.
+  const loaded: { snapshot?: FlowSnapshot; plan?: RunPlan } = {};
   let states: Record<string, StepState> = {};
   let status: RunStatus = 'Running';
   let completedAt: string | undefined;
@@ -82,15 +104,21 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
 
   const summary = (): RunSummary => ({
     ...base,
-    ...(snapshot
+    ...(loaded.snapshot
       ? {
-          orchestratedFlowName: snapshot.orchestratedFlow.name,
-          definition: { orchestratedFlow: snapshot.orchestratedFlow, workflow: snapshot.workflow, hash: snapshot.hash },
+          orchestratedFlowName: loaded.snapshot.orchestratedFlow.name,
+          definition: {
+            orchestratedFlow: loaded.snapshot.orchestratedFlow,
+            workflow: loaded.snapshot.workflow,
+            hash: loaded.snapshot.hash,
+          },
         }
       : {}),
     status,
     ...(completedAt ? { completedAt } : {}),
-    ...(plan ? progress(plan, states) : { completedSteps: 0, totalSteps: 0, currentSteps: [], steps: [] }),
+    ...(loaded.plan
+      ? progress(loaded.plan, states)
+      : { completedSteps: 0, totalSteps: 0, currentSteps: [], steps: [] }),
     ...(unhandledFailures ? { unhandledFailures } : {}),
   });
   setHandler(statusQuery, summary);
@@ -101,7 +129,8 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     return summary();
   };
 
-  snapshot = await loadFlowSnapshot(input.orchestratedFlowId);
+  const snapshot = await loadFlowSnapshot(input.orchestratedFlowId);
+  loaded.snapshot = snapshot;
   const problems = definitionProblems(snapshot);
   if (problems.length > 0)
     throw ApplicationFailure.create({
@@ -112,23 +141,26 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     });
 
   const runPlan = planRun(snapshot);
-  plan = runPlan;
+  loaded.plan = runPlan;
   states = initialStepStates(runPlan);
   const maxConcurrent = input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
   const inFlight = new Set<string>();
   const waiting: string[] = [];
 
   const runStep = async (stepId: string): Promise<void> => {
-    const step = snapshot!.steps[stepId]!;
+    const step = snapshot.steps[stepId]!;
     const processor = step.processor!;
-    states = { ...states, [stepId]: { ...states[stepId]!, status: 'Running', startedAt: now(), attempts: 1 } };
+    states = {
+      ...states,
+      [stepId]: { ...states[stepId]!, status: 'Running', startedAt: now(), attempts: 1 },
+    };
     const { input: stepData, previous } = stepInput(runPlan, states, stepId, input.input);
     const invocation: StepInvocation = {
       run: {
         workflowId: info.workflowId,
         runId: info.runId,
         orchestratedFlowId: input.orchestratedFlowId,
-        orchestratedFlowName: snapshot!.orchestratedFlow.name,
+        orchestratedFlowName: snapshot.orchestratedFlow.name,
         correlationId: input.correlationId,
       },
       step: { id: stepId, name: step.name },
@@ -142,7 +174,13 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       const result = await scheduleActivity<StepResult>(processor.name, [invocation], options);
       states = {
         ...states,
-        [stepId]: { ...states[stepId]!, status: 'Succeeded', completedAt: now(), attempts: result.attempt, output: result.output },
+        [stepId]: {
+          ...states[stepId]!,
+          status: 'Succeeded',
+          completedAt: now(),
+          attempts: result.attempt,
+          output: result.output,
+        },
       };
     } catch (error) {
       const cancelled = isCancellation(error);

@@ -44,6 +44,8 @@ export interface TestApi {
 }
 
 export interface TestApiOptions {
+  /** The task queue the API starts interpreter runs on (tests run their own orchestrator worker there). */
+  orchestratorTaskQueue?: string;
   /** Point the API at a database URL other than its own (e.g. one where nothing listens). */
   databaseUrl?: string;
   temporalAddress?: string;
@@ -57,7 +59,14 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const temporal = lazyTemporalConnection(options.temporalAddress ?? env.TEMPORAL_ADDRESS);
   let api: RunningApi;
   try {
-    api = await startApi({ prisma, temporal, logger: pino({ level: 'silent' }), port: 0 });
+    api = await startApi({
+      prisma,
+      temporal,
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      namespace: env.TEMPORAL_NAMESPACE,
+      ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),
+    });
   } catch (error) {
     await database.drop();
     throw error;

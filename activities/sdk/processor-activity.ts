@@ -1,0 +1,138 @@
+import { performance } from 'node:perf_hooks';
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { StepInvocation } from '../../domain/flow-types';
+import {
+  processorLabel,
+  type ProcessorContext,
+  type ProcessorDefinition,
+  type ProcessorRunInfo,
+} from './define-processor';
+import { toActivityFailure } from './errors';
+import { compileTargetValidator, schemaViolationFailure } from './schema-violation';
+
+/** The schemas a processor's activity validates against: its Processor entity's stored Schema definitions. */
+export interface ProcessorSchemas {
+  input: unknown;
+  output: unknown;
+}
+
+export interface ProcessorActivityDeps {
+  logger: Logger;
+  /** Default: the definition's own schemas (the worker passes the stored ones, see `workers/processor-worker.ts`). */
+  schemas?: ProcessorSchemas;
+}
+
+/** The Temporal activity hosting a processor; registered under the processor's name. */
+export type ProcessorActivity = (invocation: StepInvocation) => Promise<unknown>;
+
+function errorSummary(error: unknown): { message: string; type?: string } {
+  if (error instanceof Error)
+    return { message: error.message, type: (error as { type?: string }).type ?? error.name };
+  return { message: String(error) };
+}
+
+/**
+ * Wraps a processor definition as a Temporal activity. Per call: validates `configuration` and `input` (a violation
+ * is a non-retryable `SchemaViolation` failure naming the field and the rule), runs the processor with its context,
+ * maps {@link NonRetryableError} / {@link RetryableError} to `ApplicationFailure`s, reports a cancellation as a
+ * cancellation, and validates the output.
+ *
+ * @throws Error at creation when a schema does not compile (the worker refuses to start).
+ */
+export function createProcessorActivity<Input, Output, Configuration>(
+  definition: ProcessorDefinition<Input, Output, Configuration>,
+  deps: ProcessorActivityDeps,
+): ProcessorActivity {
+  const label = processorLabel(definition);
+  const validators = {
+    input: compileTargetValidator('input', deps.schemas?.input ?? definition.inputSchema),
+    output: compileTargetValidator('output', deps.schemas?.output ?? definition.outputSchema),
+    configuration: compileTargetValidator('configuration', definition.configurationSchema),
+  };
+
+  return async function processorActivity(invocation: StepInvocation): Promise<unknown> {
+    const activity = Context.current();
+    const run: ProcessorRunInfo = {
+      workflowId: invocation.run.workflowId,
+      runId: invocation.run.runId,
+      orchestratedFlowId: invocation.run.orchestratedFlowId,
+      orchestratedFlowName: invocation.run.orchestratedFlowName,
+      correlationId: invocation.run.correlationId,
+      stepId: invocation.step.id,
+      stepName: invocation.step.name,
+      attempt: activity.info.attempt,
+      activityId: activity.info.activityId,
+      processor: label,
+    };
+    const log = deps.logger.child({
+      processor: label,
+      correlationId: run.correlationId,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      orchestratedFlowId: run.orchestratedFlowId,
+      stepId: run.stepId,
+      stepName: run.stepName,
+      attempt: run.attempt,
+    });
+
+    const configuration = invocation.configuration ?? {};
+    for (const [target, value] of [
+      ['configuration', configuration],
+      ['input', invocation.input],
+    ] as const) {
+      const violations = validators[target](value);
+      if (violations.length > 0) {
+        log.warn(
+          { target, violations: violations.map(({ field, rule }) => ({ field, rule })) },
+          'schema violation',
+        );
+        throw schemaViolationFailure(target, label, violations);
+      }
+    }
+
+    const context: ProcessorContext<Input, Configuration> = {
+      input: invocation.input as Input,
+      previous: invocation.previous,
+      assignments: invocation.assignments,
+      configuration: configuration as Configuration,
+      run,
+      heartbeat: (details?: unknown) => activity.heartbeat(details),
+      lastHeartbeatDetails: activity.info.heartbeatDetails as unknown,
+      signal: activity.cancellationSignal,
+      log,
+    };
+    const autoHeartbeat =
+      definition.autoHeartbeatMs === undefined
+        ? undefined
+        : setInterval(() => activity.heartbeat(), definition.autoHeartbeatMs);
+    const started = performance.now();
+    let output: Output;
+    try {
+      log.debug('processor started');
+      output = await definition.run(context);
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - started);
+      if (activity.cancellationSignal.aborted) {
+        // Whatever the processor threw on abort (an AbortError, our reason), Temporal should see a cancellation.
+        log.info({ durationMs }, 'processor cancelled');
+        throw activity.cancellationSignal.reason ?? error;
+      }
+      log.warn({ err: errorSummary(error), durationMs }, 'processor failed');
+      throw toActivityFailure(error);
+    } finally {
+      clearInterval(autoHeartbeat);
+    }
+
+    const violations = validators.output(output);
+    if (violations.length > 0) {
+      log.warn(
+        { target: 'output', violations: violations.map(({ field, rule }) => ({ field, rule })) },
+        'schema violation',
+      );
+      throw schemaViolationFailure('output', label, violations);
+    }
+    log.info({ durationMs: Math.round(performance.now() - started) }, 'processor completed');
+    return output;
+  };
+}

