@@ -16,7 +16,8 @@ function withAttempt(error: unknown, attempt: number): unknown {
       type: error.type ?? undefined,
       nonRetryable: error.nonRetryable ?? false,
       details: [...(error.details ?? []), { attempt } satisfies AttemptDetail],
-      cause: error.cause,
+      cause: error.cause instanceof Error ? error.cause : undefined,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration comes from `ms` types the linter cannot resolve
       nextRetryDelay: error.nextRetryDelay,
     });
   if (error instanceof Error)
