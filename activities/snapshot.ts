@@ -97,6 +97,8 @@ export async function loadFlowSnapshot(
         implementationHash: p.implementationHash,
         inputSchemaId: p.inputSchemaId,
         outputSchemaId: p.outputSchemaId,
+        retryPolicy: (p.retryPolicy as StepRetryPolicy | null) ?? null,
+        timeouts: (p.timeouts as StepTimeouts | null) ?? null,
       },
       assignments: assignedByStep.get(step.id) ?? [],
     };

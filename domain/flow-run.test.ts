@@ -47,6 +47,8 @@ function step(
       implementationHash: 'hash',
       inputSchemaId: 'in',
       outputSchemaId: 'out',
+      retryPolicy: null,
+      timeouts: null,
     },
     assignments: [],
   };

@@ -55,6 +55,9 @@ export interface SnapshotProcessor {
   implementationHash: string;
   inputSchemaId: string;
   outputSchemaId: string;
+  /** The processor's defaults; a step's own retryPolicy / timeouts override them field by field. */
+  retryPolicy: StepRetryPolicy | null;
+  timeouts: StepTimeouts | null;
 }
 
 export interface SnapshotStep {

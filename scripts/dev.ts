@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
@@ -17,7 +17,9 @@ import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
+import { createBuiltinProcessors } from '../activities/processors';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
+import { startProcessorWorker } from '../workers/processor-worker';
 
 type Stop = () => Promise<unknown>;
 
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
       await stop().catch((error: unknown) => logger.warn({ err: error, name }, 'could not stop cleanly'));
     process.exit(code);
   };
+  // This command stops the workers itself, in order (API first, then workers, then servers).
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
@@ -93,6 +97,26 @@ async function main(): Promise<void> {
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
 
+    // Every built-in processor on its own task queue (in production: a deployment per type).
+    const processorLogger = createLogger(config, 'processor');
+    const processors = await Promise.all(
+      createBuiltinProcessors({ fileDataRoot: config.FILE_DATA_ROOT }).map((definition) =>
+        startProcessorWorker({
+          definition,
+          connection: workerConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          prisma,
+          logger: processorLogger,
+          reregister: config.PROCESSOR_REREGISTER,
+          shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
+        }),
+      ),
+    );
+    for (const processor of processors) {
+      void processor.run();
+      stops.push({ name: `processor ${processor.taskQueue}`, stop: () => processor.shutdown() });
+    }
+
     const temporalConnection = lazyTemporalConnection(temporalAddress);
     const api = await startApi({
       prisma,
@@ -116,6 +140,7 @@ async function main(): Promise<void> {
       `  OpenAPI      ${api.url}/openapi.json`,
       `  Health       ${api.url}/health`,
       `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+      `  Workers      orchestrator on flow-orchestrator; ${processors.map((p) => p.taskQueue).join(', ')}`,
       ...(temporalUi ? [`  Temporal UI  ${temporalUi}`] : []),
       `  Postgres     ${config.DATABASE_URL ? '(DATABASE_URL)' : databaseUrl}`,
       `  Data         ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(external)' : config.DATA_DIR}`,

@@ -19,12 +19,9 @@ async function main(): Promise<void> {
       prisma,
       logger,
     });
-    for (const signal of ['SIGINT', 'SIGTERM'] as const)
-      process.once(signal, () => {
-        logger.info({ signal }, 'draining');
-        worker.shutdown();
-      });
+    // The Temporal runtime drains the worker on SIGINT / SIGTERM; run() resolves once it has.
     await worker.run();
+    logger.info('orchestrator worker drained');
   } finally {
     await connection.close();
     await prisma.$disconnect();

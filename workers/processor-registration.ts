@@ -127,6 +127,7 @@ async function registerOnce(
           inputSchemaId: input.id,
           outputSchemaId: output.id,
           implementationHash: hash,
+          ...defaultsOf(definition),
           createdBy: actor,
           updatedBy: actor,
         },
@@ -169,7 +170,12 @@ async function registerOnce(
     const output = await refreshOwnSchema(tx, definition, 'output', existing.outputSchema, actor, logger);
     await tx.processor.update({
       where: { id: existing.id },
-      data: { implementationHash: hash, description: definition.description, updatedBy: actor },
+      data: {
+        implementationHash: hash,
+        description: definition.description,
+        ...defaultsOf(definition),
+        updatedBy: actor,
+      },
     });
     logger.warn(
       { processor: label, previousHash: existing.implementationHash, implementationHash: hash },
@@ -182,6 +188,15 @@ async function registerOnce(
       schemas: { input: input.definition, output: output.definition },
     };
   });
+}
+
+/** The definition's retry and timeout defaults as Processor columns (SQL NULL when absent). */
+function defaultsOf(definition: ProcessorDefinition) {
+  const { retryPolicy, timeouts } = definition.defaults ?? {};
+  return {
+    retryPolicy: retryPolicy ? (retryPolicy as Prisma.InputJsonObject) : Prisma.DbNull,
+    timeouts: timeouts ? (timeouts as Prisma.InputJsonObject) : Prisma.DbNull,
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {

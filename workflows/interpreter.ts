@@ -62,8 +62,9 @@ const { loadFlowSnapshot } = proxyActivities<OrchestratorActivities>({
 function activityOptions(
   step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> },
 ): ActivityOptions {
-  const timeouts = step.timeouts ?? {};
-  const retry = step.retryPolicy ?? {};
+  // A step's overrides win field by field over its processor's defaults, which win over the engine's.
+  const timeouts = { ...step.processor.timeouts, ...step.timeouts };
+  const retry = { ...step.processor.retryPolicy, ...step.retryPolicy };
   return {
     taskQueue: step.processor.taskQueue,
     activityId: step.id,

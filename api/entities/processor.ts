@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { processorTaskQueue } from '../../domain/task-queue';
-import type { Prisma } from '../../prisma/client';
+import { Prisma } from '../../prisma/client';
 import { guid, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
+import { retryPolicy, stepTimeouts } from './step';
 
 const input = z.strictObject({
   ...baseInput,
@@ -13,12 +14,18 @@ const input = z.strictObject({
     .string(typeError('a string'))
     .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be a SHA-256 digest: 64 hexadecimal characters' })
     .transform((hash) => hash.toLowerCase()),
+  retryPolicy: retryPolicy
+    .nullish()
+    .meta({ description: 'Default retry policy of steps using this processor.' }),
+  timeouts: stepTimeouts.nullish().meta({ description: 'Default timeouts of steps using this processor.' }),
 });
 const output = z.object({
   ...baseOutput,
   inputSchemaId: z.guid(),
   outputSchemaId: z.guid(),
   implementationHash: z.string(),
+  retryPolicy: retryPolicy.nullable(),
+  timeouts: stepTimeouts.nullable(),
   taskQueue: z.string().meta({ description: 'Derived from name and version; the queue its workers poll.' }),
 });
 
@@ -29,6 +36,8 @@ const columns = (i: Input) => ({
   inputSchemaId: i.inputSchemaId,
   outputSchemaId: i.outputSchemaId,
   implementationHash: i.implementationHash,
+  retryPolicy: i.retryPolicy ? (i.retryPolicy as Prisma.InputJsonObject) : Prisma.DbNull,
+  timeouts: i.timeouts ? (i.timeouts as Prisma.InputJsonObject) : Prisma.DbNull,
 });
 
 export const processorEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
@@ -44,6 +53,8 @@ export const processorEntity: EntityDefinition<Input, Row, z.output<typeof outpu
     inputSchemaId: row.inputSchemaId,
     outputSchemaId: row.outputSchemaId,
     implementationHash: row.implementationHash,
+    retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
+    timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
     taskQueue: processorTaskQueue(row.name, row.version),
   }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i) }),

@@ -1,0 +1,70 @@
+/** The benchmark's settings: command-line flags, parsed once. */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const optionsSchema = z.object({
+  /** Timed runs per shape and side, after the warm-up. */
+  runs: count(20),
+  /** Untimed runs per shape and side first (worker caches, JIT, connection pools). */
+  warmup: count(3),
+  /** Steps of the chain. */
+  chain: count(20),
+  /** Branches of the fan-out (entry → W branches → join). */
+  fanout: count(50),
+  /** Concurrent runs at saturation. */
+  concurrent: count(100),
+  /** Steps of each chain at saturation. */
+  saturationSteps: count(5),
+  /** Saturation rounds per side, alternating which side goes first. */
+  rounds: count(2),
+  /** Where to write the markdown report. */
+  out: z.string().default('bench/results.md'),
+});
+
+export type BenchOptions = z.infer<typeof optionsSchema>;
+
+export const USAGE = `Usage: npx tsx bench/run.ts [options]
+  --runs K              timed runs per shape and side (default 20)
+  --warmup N            untimed runs per shape and side first (default 3)
+  --chain N             chain length (default 20)
+  --fanout W            fan-out width: entry → W branches → join (default 50)
+  --concurrent M        concurrent runs at saturation (default 100)
+  --saturation-steps S  steps of each saturation chain (default 5)
+  --rounds R            saturation rounds per side (default 2)
+  --out FILE            report file (default bench/results.md)`;
+
+/** Raised for unknown or invalid flags; the message ends with the usage. */
+export class BenchOptionsError extends Error {
+  override name = 'BenchOptionsError';
+}
+
+/** @throws BenchOptionsError for an unknown flag or a value out of range. */
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        runs: { type: 'string' },
+        warmup: { type: 'string' },
+        chain: { type: 'string' },
+        fanout: { type: 'string' },
+        concurrent: { type: 'string' },
+        'saturation-steps': { type: 'string' },
+        rounds: { type: 'string' },
+        out: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new BenchOptionsError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const parsed = optionsSchema.safeParse({ ...values, saturationSteps: values['saturation-steps'] });
+  if (!parsed.success)
+    throw new BenchOptionsError(
+      `${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n${USAGE}`,
+    );
+  return parsed.data;
+}
