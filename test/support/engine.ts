@@ -2,22 +2,18 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import type { ProcessorDefinition } from '../../activities/sdk';
-import type { RunSummary } from '../../domain/flow-types';
+import type { RunSummary, StepState } from '../../domain/flow-types';
 import { loadTestConfig } from '../../infra/config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import { startProcessorWorker, type ProcessorWorker } from '../../workers/processor-worker';
 import { startTestApi, type TestApi } from './api';
+import { installQuietRuntime } from './quiet-runtime';
 import { create, unique } from './fixtures';
 
-// Workers log every failed activity at WARN; the tests provoke many on purpose and assert them instead.
-try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-} catch {
-  /* already installed by another module of this test process */
-}
+installQuietRuntime();
 
 export interface TestEngine {
   api: TestApi;
@@ -25,6 +21,8 @@ export interface TestEngine {
   taskQueue: string;
   processors: ProcessorWorker[];
   connection: NativeConnection;
+  /** Shuts the orchestrator and processor workers down (the API stays up); idempotent. */
+  stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,15 +57,23 @@ export async function startTestEngine(processors: ProcessorDefinition[]): Promis
     ),
   );
   const runs = workers.map((w) => w.run());
+  let stopped: Promise<unknown> | undefined;
+  const stopWorkers = async () => {
+    stopped ??= (async () => {
+      if (orchestrator.getState() === 'RUNNING') orchestrator.shutdown();
+      await Promise.all([orchestratorRun, ...workers.map((w) => w.shutdown()), ...runs]);
+    })();
+    await stopped;
+  };
   return {
     api,
     client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }),
     taskQueue,
     processors: workers,
     connection,
+    stopWorkers,
     async close() {
-      orchestrator.shutdown();
-      await Promise.all([orchestratorRun, ...workers.map((w) => w.shutdown()), ...runs]);
+      await stopWorkers();
       await connection.close();
       await clientConnection.close();
       await api.close();
@@ -148,6 +154,55 @@ export async function waitForRun(api: TestApi, flowId: string, timeoutMs = 60_00
       assert.fail(`run of ${flowId} still ${JSON.stringify(status.body)} after ${timeoutMs} ms`);
     await sleep(100);
   }
+}
+
+/** The 202 body of a start. */
+export interface StartedRun {
+  message: string;
+  orchestratedFlowId: string;
+  workflowId: string;
+  runId: string;
+  correlationId: string;
+  startedAt: string;
+}
+
+/** Starts a run through REST, asserting 202, and returns the response body. */
+export async function startRun(
+  api: TestApi,
+  flowId: string,
+  input?: unknown,
+  headers: Record<string, string> = {},
+): Promise<StartedRun> {
+  const started = await api.request<StartedRun>(
+    'POST',
+    `/api/Orchestration/start/${flowId}`,
+    input === undefined ? {} : { input },
+    headers,
+  );
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  return started.body;
+}
+
+/** Polls `probe` every 100 ms until it returns something other than undefined; fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The step of a summary with this name (asserting there is one). */
+export function stepNamed(summary: RunSummary, name: string): StepState {
+  const step = summary.steps.find((s) => s.name === name);
+  assert.ok(step, `no step ${name} in ${JSON.stringify(summary.steps.map((s) => s.name))}`);
+  return step;
 }
 
 /** Starts a run through REST (asserting 202) and waits for it to close. */

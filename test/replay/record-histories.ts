@@ -1,0 +1,93 @@
+/**
+ * Records representative interpreter histories into test/fixtures/histories/ for the replay test.
+ * Run it with the test runner's services: `npm test -- test/replay/record-histories.ts`. Re-record only on purpose
+ * (a new fixture for new behaviour); never to make a failing replay pass — that failure is the point.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { RunSummary } from '../../domain/flow-types';
+import { scriptedProcessor } from '../fixtures/scripted-processor';
+import {
+  createFlow,
+  runFlow,
+  startTestEngine,
+  waitForRun,
+  type StepSpec,
+  type TestEngine,
+} from '../support/engine';
+import { unique } from '../support/fixtures';
+
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories');
+const P = `replay-${unique()}`;
+const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
+
+const SCENARIOS: Record<string, Record<string, StepSpec>> = {
+  // A chain passing data along.
+  chain: { A: { processor: P, next: ['B'] }, B: { processor: P, next: ['C'] }, C: { processor: P } },
+  // A fan-out and a join, with a Never step and retries.
+  'fan-out-join': {
+    Start: { processor: P, next: ['Left', 'Right', 'Off'] },
+    Left: { processor: P, next: ['Join'], configuration: { failTimes: 1 }, retryPolicy: fast },
+    Right: { processor: P, next: ['Join'] },
+    Off: { processor: P, entryCondition: 'Never' },
+    Join: { processor: P },
+  },
+  // A failure handled by a PreviousFailure step; the success path is skipped.
+  'handled-failure': {
+    Fetch: { processor: P, next: ['Parse', 'Alert'], configuration: { fail: true, nonRetryable: true } },
+    Parse: { processor: P },
+    Alert: { processor: P, entryCondition: 'PreviousFailure' },
+  },
+  // A failure nothing handles: the run fails.
+  'unhandled-failure': {
+    Fetch: {
+      processor: P,
+      next: ['Parse'],
+      configuration: { fail: true },
+      retryPolicy: { ...fast, maximumAttempts: 2 },
+    },
+    Parse: { processor: P },
+  },
+};
+
+describe('record interpreter histories', () => {
+  let engine: TestEngine;
+  before(async () => {
+    engine = await startTestEngine([scriptedProcessor(P)]);
+  });
+  after(() => engine.close());
+
+  const save = async (name: string, summary: RunSummary) => {
+    const handle = engine.client.workflow.getHandle(summary.workflowId, summary.runId);
+    const history = await handle.fetchHistory();
+    await writeFile(path.join(OUT, `${name}.json`), historyToJSON(history) + '\n');
+  };
+
+  for (const [name, steps] of Object.entries(SCENARIOS))
+    it(`records ${name}`, async () => {
+      const flow = await createFlow(engine.api, steps);
+      await save(name, await runFlow(engine.api, flow.flowId, { order: 42 }));
+    });
+
+  it('records cancelled', async () => {
+    const flow = await createFlow(engine.api, {
+      Slow: {
+        processor: P,
+        next: ['After'],
+        configuration: { delayMs: 30_000 },
+        timeouts: { heartbeatMs: 2_000 },
+      },
+      After: { processor: P },
+    });
+    await engine.api.request('POST', `/api/Orchestration/start/${flow.flowId}`, {});
+    for (;;) {
+      const status = await engine.api.request<RunSummary>('GET', `/api/Orchestration/status/${flow.flowId}`);
+      if (status.body.currentSteps?.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await engine.api.request('POST', `/api/Orchestration/stop/${flow.flowId}`);
+    await save('cancelled', await waitForRun(engine.api, flow.flowId));
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Determinism guard: every recorded history (test/fixtures/histories, see record-histories.ts) must replay on the
+ * current interpreter. A change to what the interpreter does for existing runs must go behind `patched()`; the
+ * second test shows that an unguarded change is caught.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { installQuietRuntime } from '../support/quiet-runtime';
+
+const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
+
+installQuietRuntime();
+
+async function histories() {
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      name: file.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(await readFile(path.join(HISTORIES, file), 'utf8'))),
+    })),
+  );
+}
+
+describe('replay of recorded interpreter histories', () => {
+  it('has the representative histories', async () => {
+    assert.deepEqual(
+      (await histories()).map((h) => h.name),
+      ['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'],
+    );
+  });
+
+  it('replays every history on the current interpreter', async () => {
+    for (const { name, history } of await histories())
+      await assert.doesNotReject(
+        Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows/index') }, history, name),
+        `history ${name} no longer replays: the interpreter changed behaviour for existing runs (use patched())`,
+      );
+  });
+
+  it('rejects a deliberately changed interpreter', async () => {
+    for (const { name, history } of await histories())
+      await assert.rejects(
+        Worker.runReplayHistory(
+          { workflowsPath: require.resolve('../fixtures/changed-interpreter') },
+          history,
+          name,
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof DeterminismViolationError, `${name}: ${String(error)}`);
+          return true;
+        },
+      );
+  });
+});
