@@ -1,5 +1,6 @@
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
 import { startApi } from './server';
 import { lazyTemporalConnection } from './temporal-connection';
@@ -23,6 +24,11 @@ async function main(): Promise<void> {
     bodyLimit: config.BODY_LIMIT,
   });
   logger.info({ url: api.url }, 'API listening');
+  ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
+    (added) => added.length > 0 && logger.info({ added }, 'registered search attributes'),
+    (error: unknown) =>
+      logger.warn({ err: error }, 'could not register search attributes; runs cannot be listed per flow'),
+  );
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     api

@@ -7,12 +7,14 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { migrateIfPending } from '../infra/migrate';
+import { ensureSearchAttributes } from '../infra/search-attributes';
 import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
@@ -79,6 +81,13 @@ async function main(): Promise<void> {
       temporalUi = temporal.uiUrl;
     } else {
       await waitForTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, 30_000);
+      const connection = await Connection.connect({ address: temporalAddress });
+      try {
+        const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+        if (added.length > 0) logger.info({ added }, 'registered search attributes');
+      } finally {
+        await connection.close();
+      }
     }
 
     const applied = await migrateIfPending(databaseUrl, (line) => logger.debug({ source: 'prisma' }, line));

@@ -1,7 +1,9 @@
 /** Entry point of the orchestrator worker: `tsx workers/orchestrator.ts` (or `node dist/workers/orchestrator.js`). */
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
 import { createOrchestratorWorker } from './orchestrator-worker';
 
@@ -12,6 +14,11 @@ async function main(): Promise<void> {
     throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
   const prisma = createPrismaClient(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE)
+    .then((added) => added.length > 0 && logger.info({ added }, 'registered search attributes'))
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not register search attributes'))
+    .finally(() => client.close());
   try {
     const worker = await createOrchestratorWorker({
       connection,
