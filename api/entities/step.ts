@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENTRY_CONDITIONS, type EntryCondition } from '../../domain/flow-types';
 import type { Prisma } from '../../prisma/client';
 import { ConflictError, ValidationError, type ProblemDetail } from '../errors';
 import { guid, guidList } from '../validation';
@@ -6,15 +7,13 @@ import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
-export const ENTRY_CONDITIONS = ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'] as const;
-type EntryConditionName = (typeof ENTRY_CONDITIONS)[number];
 
 /** Accepts a name or the spec's integer (0 PreviousSuccess, 1 PreviousFailure, 2 Always, 3 Never); yields the name. */
 const entryCondition = z
   .union([z.enum(ENTRY_CONDITIONS), z.literal([0, 1, 2, 3])], {
     error: `must be one of ${ENTRY_CONDITIONS.join(', ')} or 0-3`,
   })
-  .transform((value): EntryConditionName => (typeof value === 'number' ? ENTRY_CONDITIONS[value] : value));
+  .transform((value): EntryCondition => (typeof value === 'number' ? ENTRY_CONDITIONS[value] : value));
 
 const MAX_MS = 365 * 24 * 3600 * 1000;
 const millis = z.number().int().min(1).max(MAX_MS);
