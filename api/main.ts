@@ -1,5 +1,6 @@
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
 import { startApi } from './server';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
       'DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm run dev`, which provides both)',
     );
   const prisma = createPrismaClient(config.DATABASE_URL);
-  const temporal = lazyTemporalConnection(config.TEMPORAL_ADDRESS);
+  const temporal = lazyTemporalConnection(temporalConnectionOptions(config.TEMPORAL_ADDRESS, config));
   const api = await startApi({
     prisma,
     temporal,

@@ -5,6 +5,8 @@ import {
   type ConnectionOptions,
 } from '@temporalio/client';
 
+import type { TemporalConnectionOptions } from '../infra/temporal-connection';
+
 type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 const backoff = defaultGrpcRetryOptions();
@@ -28,7 +30,11 @@ export const deadlineAwareRetry: Interceptor = (options, nextCall) => {
   })(options, nextCall);
 };
 
-/** A lazily connecting Temporal client connection whose retries respect call deadlines. */
-export function lazyTemporalConnection(address: string): Connection {
-  return Connection.lazy({ address, interceptors: [deadlineAwareRetry] });
+/**
+ * A lazily connecting Temporal client connection whose retries respect call deadlines. Takes an address, or the
+ * full options (TLS, API key) from `infra/temporal-connection.ts`.
+ */
+export function lazyTemporalConnection(target: string | TemporalConnectionOptions): Connection {
+  const options = typeof target === 'string' ? { address: target } : target;
+  return Connection.lazy({ ...options, interceptors: [deadlineAwareRetry] });
 }

@@ -26,6 +26,17 @@ const configSchema = z.object({
   /** Temporal frontend `host:port`. When unset, `npm run dev` starts the Temporal dev server. */
   TEMPORAL_ADDRESS: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Temporal Cloud API key (implies TLS). Named as in Temporal's environment configuration. */
+  TEMPORAL_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Use TLS to reach Temporal (implied by an API key or a client certificate). */
+  TEMPORAL_TLS: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional()),
+  /** mTLS client certificate and key (PEM files), e.g. for Temporal Cloud namespaces with mTLS. */
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** A CA certificate (PEM file) for a server whose certificate is not publicly trusted. */
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Overrides the TLS server name (SNI) when it differs from the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Path to a Temporal CLI binary to use instead of searching PATH / `.tools/bin`. */
   TEMPORAL_CLI: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Where `npm run dev` keeps embedded Postgres data and the Temporal SQLite file. */

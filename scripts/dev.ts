@@ -13,6 +13,7 @@ import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { migrateIfPending } from '../infra/migrate';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { startEmbeddedPostgres } from '../infra/postgres';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       temporalUi = temporal.uiUrl;
     } else {
       await waitForTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, 30_000);
-      const connection = await Connection.connect({ address: temporalAddress });
+      const connection = await Connection.connect(temporalConnectionOptions(temporalAddress, config));
       try {
         const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
         if (added.length > 0) logger.info({ added }, 'registered search attributes');
@@ -95,7 +96,11 @@ async function main(): Promise<void> {
 
     const prisma = createPrismaClient(databaseUrl);
     stops.push({ name: 'prisma', stop: () => prisma.$disconnect() });
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    // Dev-server connections are plain; an external TEMPORAL_ADDRESS gets TLS / API key from the configuration.
+    const temporalOptions = config.TEMPORAL_ADDRESS
+      ? temporalConnectionOptions(temporalAddress, config)
+      : { address: temporalAddress };
+    const workerConnection = await NativeConnection.connect(temporalOptions);
     stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
     const orchestrator = await createOrchestratorWorker({
       connection: workerConnection,
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
       stops.push({ name: `processor ${processor.taskQueue}`, stop: () => processor.shutdown() });
     }
 
-    const temporalConnection = lazyTemporalConnection(temporalAddress);
+    const temporalConnection = lazyTemporalConnection(temporalOptions);
     const api = await startApi({
       prisma,
       temporal: temporalConnection,

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { ProcessorDefinition } from '../activities/sdk';
 import { type Config, loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
 import { startProcessorWorker } from './processor-worker';
 
@@ -59,7 +60,7 @@ export async function runProcessorProcess(
   const prisma = createPrismaClient(databaseUrl, { poolSize: 2 });
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect({ address: temporalAddress });
+    connection = await NativeConnection.connect(temporalConnectionOptions(temporalAddress, config));
     const hosted = await startProcessorWorker({
       definition,
       connection,

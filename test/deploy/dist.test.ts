@@ -1,0 +1,139 @@
+/**
+ * The production commands, as the image runs them: compile to JavaScript and pre-bundle the workflows (what
+ * `npm run build` does), then run `node …/api/main.js`, `node …/workers/orchestrator.js` and
+ * `node …/workers/processor.js transform` as separate processes and run a flow through them over HTTP.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { loadTestConfig, PROJECT_ROOT } from '../../infra/config';
+import { findFreePort } from '../../infra/ports';
+import { createTestDatabase, type TestDatabase } from '../support/api';
+
+const OUT = path.join(PROJECT_ROOT, '.data', `test-dist-${randomUUID().slice(0, 8)}`);
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
+
+interface Role {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function start(script: string, args: string[], env: Record<string, string>): Role {
+  const child = spawn(process.execPath, [path.join(OUT, script), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+function stop(role: Role): Promise<number | null> {
+  if (role.child.exitCode !== null) return Promise.resolve(role.child.exitCode);
+  return new Promise((resolve) => {
+    role.child.once('exit', (code) => resolve(code));
+    role.child.kill('SIGTERM');
+  });
+}
+
+async function json(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('compiled build (the image commands)', () => {
+  const env = loadTestConfig();
+  let database: TestDatabase;
+  let roles: Role[] = [];
+  let api = '';
+
+  before(async () => {
+    await mkdir(OUT, { recursive: true });
+    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', OUT]);
+    await run(process.execPath, [path.join(OUT, 'scripts', 'bundle-workflows.js'), OUT]);
+    database = await createTestDatabase();
+  });
+
+  after(async () => {
+    await Promise.all(roles.map(stop));
+    await database.drop();
+    await rm(OUT, { recursive: true, force: true });
+  });
+
+  it('builds JavaScript for every role and a workflow bundle', () => {
+    for (const file of ['api/main.js', 'workers/orchestrator.js', 'workers/processor.js', 'scripts/migrate.js', 'workflow-bundle.js'])
+      assert.ok(existsSync(path.join(OUT, file)), `${file} is missing from the build`);
+  });
+
+  it('runs a flow through the API, orchestrator and processor processes, which then stop cleanly', async () => {
+    const port = await findFreePort();
+    const common = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE };
+    roles = [
+      start('api/main.js', [], { ...common, PORT: String(port), HOST: '127.0.0.1' }),
+      start('workers/orchestrator.js', [], common),
+      start('workers/processor.js', ['transform'], common),
+    ];
+    api = `http://127.0.0.1:${port}`;
+
+    let processor: { status: number; body: any } | undefined;
+    for (let i = 0; i < 300; i++) {
+      const health = await json(`${api}/health`).catch(() => undefined);
+      if (health?.status === 200) {
+        processor = await json(`${api}/api/Processor/composite/1.0.0/transform`);
+        if (processor.status === 200) break;
+      }
+      await sleep(100);
+    }
+    assert.equal(processor?.status, 200, `processor never registered:\n${roles.map((r) => r.output()).join('\n')}`);
+    assert.equal(processor.body.taskQueue, 'processor/transform/1.0.0');
+
+    const step = await json(`${api}/api/Step`, 'POST', {
+      version: '1.0',
+      name: 'Double',
+      processorId: processor.body.id,
+      configuration: { expression: 'n * 2' },
+    });
+    assert.equal(step.status, 201, JSON.stringify(step.body));
+    const workflow = await json(`${api}/api/Workflow`, 'POST', { version: '1.0', name: 'Doubling', stepIds: [step.body.id] });
+    assert.equal(workflow.status, 201, JSON.stringify(workflow.body));
+    const flow = await json(`${api}/api/OrchestratedFlow`, 'POST', { version: '1.0', name: 'Doubling', workflowId: workflow.body.id });
+    assert.equal(flow.status, 201, JSON.stringify(flow.body));
+
+    const started = await json(`${api}/api/Orchestration/start/${flow.body.id}`, 'POST', { input: { n: 21 } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    let status: { status: number; body: any } = { status: 0, body: {} };
+    for (let i = 0; i < 300; i++) {
+      status = await json(`${api}/api/Orchestration/status/${flow.body.id}`);
+      if (status.status === 200 && status.body.status !== 'Running') break;
+      await sleep(100);
+    }
+    assert.equal(status.body.status, 'Completed', JSON.stringify(status.body));
+    assert.deepEqual(
+      status.body.steps.map((s: any) => [s.name, s.status, s.output]),
+      [['Double', 'Succeeded', 42]],
+    );
+
+    const codes = await Promise.all(roles.map(stop));
+    assert.deepEqual(codes, [0, 0, 0], roles.map((r) => r.output()).join('\n'));
+  });
+});
