@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
@@ -12,7 +12,7 @@ export interface OrchestratorWorkerOptions {
   /** Default `flow-orchestrator`; tests use a unique queue. */
   taskQueue?: string;
   /** A pre-built bundle (production); default: bundle `workflows/index.ts` at startup. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 /**
