@@ -7,7 +7,6 @@ import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
-
 /** Accepts a name or the spec's integer (0 PreviousSuccess, 1 PreviousFailure, 2 Always, 3 Never); yields the name. */
 const entryCondition = z
   .union([z.enum(ENTRY_CONDITIONS), z.literal([0, 1, 2, 3])], {

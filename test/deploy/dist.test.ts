@@ -23,7 +23,9 @@ function run(command: string, args: string[]): Promise<void> {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}:\n${output}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -69,7 +71,13 @@ describe('compiled build (the image commands)', () => {
 
   before(async () => {
     await mkdir(OUT, { recursive: true });
-    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', OUT]);
+    await run(process.execPath, [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      OUT,
+    ]);
     await run(process.execPath, [path.join(OUT, 'scripts', 'bundle-workflows.js'), OUT]);
     database = await createTestDatabase();
   });
@@ -81,13 +89,23 @@ describe('compiled build (the image commands)', () => {
   });
 
   it('builds JavaScript for every role and a workflow bundle', () => {
-    for (const file of ['api/main.js', 'workers/orchestrator.js', 'workers/processor.js', 'scripts/migrate.js', 'workflow-bundle.js'])
+    for (const file of [
+      'api/main.js',
+      'workers/orchestrator.js',
+      'workers/processor.js',
+      'scripts/migrate.js',
+      'workflow-bundle.js',
+    ])
       assert.ok(existsSync(path.join(OUT, file)), `${file} is missing from the build`);
   });
 
   it('runs a flow through the API, orchestrator and processor processes, which then stop cleanly', async () => {
     const port = await findFreePort();
-    const common = { DATABASE_URL: database.url, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE };
+    const common = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
+      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+    };
     roles = [
       start('api/main.js', [], { ...common, PORT: String(port), HOST: '127.0.0.1' }),
       start('workers/orchestrator.js', [], common),
@@ -104,7 +122,11 @@ describe('compiled build (the image commands)', () => {
       }
       await sleep(100);
     }
-    assert.equal(processor?.status, 200, `processor never registered:\n${roles.map((r) => r.output()).join('\n')}`);
+    assert.equal(
+      processor?.status,
+      200,
+      `processor never registered:\n${roles.map((r) => r.output()).join('\n')}`,
+    );
     assert.equal(processor.body.taskQueue, 'processor/transform/1.0.0');
 
     const step = await json(`${api}/api/Step`, 'POST', {
@@ -114,12 +136,22 @@ describe('compiled build (the image commands)', () => {
       configuration: { expression: 'n * 2' },
     });
     assert.equal(step.status, 201, JSON.stringify(step.body));
-    const workflow = await json(`${api}/api/Workflow`, 'POST', { version: '1.0', name: 'Doubling', stepIds: [step.body.id] });
+    const workflow = await json(`${api}/api/Workflow`, 'POST', {
+      version: '1.0',
+      name: 'Doubling',
+      stepIds: [step.body.id],
+    });
     assert.equal(workflow.status, 201, JSON.stringify(workflow.body));
-    const flow = await json(`${api}/api/OrchestratedFlow`, 'POST', { version: '1.0', name: 'Doubling', workflowId: workflow.body.id });
+    const flow = await json(`${api}/api/OrchestratedFlow`, 'POST', {
+      version: '1.0',
+      name: 'Doubling',
+      workflowId: workflow.body.id,
+    });
     assert.equal(flow.status, 201, JSON.stringify(flow.body));
 
-    const started = await json(`${api}/api/Orchestration/start/${flow.body.id}`, 'POST', { input: { n: 21 } });
+    const started = await json(`${api}/api/Orchestration/start/${flow.body.id}`, 'POST', {
+      input: { n: 21 },
+    });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     let status: { status: number; body: any } = { status: 0, body: {} };
     for (let i = 0; i < 300; i++) {
