@@ -307,26 +307,20 @@ describe('large graphs (iterative, no stack overflow)', () => {
 
   it('reports a 10,000-step ring as one cycle of 10,001 entries', () => {
     const steps = lookup(...ids.map((id, i) => step(id, [ids[(i + 1) % size] ?? ''])));
-    const started = performance.now();
     const problems = validateGraph(ids, steps);
-    const elapsed = performance.now() - started;
     const path = [...ids, 's0'];
     assert.deepEqual(problems, [
       cycle(path, `cycle: ${path.map((id) => `"${id.toUpperCase()}"`).join(' → ')}`),
     ]);
     assert.equal(path.length, 10_001);
-    assert.ok(elapsed < 1000, `validateGraph took ${elapsed.toFixed(1)} ms`);
     assert.throws(() => topologicalOrder(ids, steps), DagError);
   });
 
   it('validates and orders a 10,000-step chain listed backwards', () => {
     const steps = lookup(...ids.map((id, i) => step(id, i + 1 < size ? [`s${i + 1}`] : [])));
     const reversed = [...ids].reverse();
-    const started = performance.now();
     assert.deepEqual(validateGraph(reversed, steps), []);
     assert.deepEqual(topologicalOrder(reversed, steps), ids);
-    const elapsed = performance.now() - started;
     assert.deepEqual(findEntryPoints(reversed, steps), ['s0']);
-    assert.ok(elapsed < 1000, `validateGraph + topologicalOrder took ${elapsed.toFixed(1)} ms`);
   });
 });

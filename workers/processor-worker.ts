@@ -67,6 +67,10 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
     taskQueue,
     activities: { [definition.name]: asStepActivity(activity) },
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 20_000,
+    // Heartbeats are how a stop reaches a running step. Without a step heartbeat timeout the SDK would send them
+    // only every 30 s; at most once a second keeps a stop prompt and the history small.
+    defaultHeartbeatThrottleInterval: '1 second',
+    maxHeartbeatThrottleInterval: '1 second',
   });
   logger.info({ outcome: registration.outcome, implementationHash }, 'processor worker ready');
 

@@ -188,9 +188,8 @@ describe('http-request processor', () => {
     const env = activityEnvironment();
     const running = env.run(http, invocation({ configuration: { url: `${base}/slow` } }));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const cancelledAt = Date.now();
     env.cancel('CANCELLED');
+    // /slow never answers: only an aborted request can settle.
     await assert.rejects(running, (error: unknown) => error instanceof CancelledFailure);
-    assert.ok(Date.now() - cancelledAt < 500);
   });
 });

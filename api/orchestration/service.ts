@@ -48,20 +48,29 @@ export class OrchestrationService {
    */
   async start(orchestratedFlowId: string, options: StartOptions): Promise<StartedRun> {
     const key = options.idempotencyKey;
-    if (key) {
-      const earlier = await this.db(() =>
+    /** The run recorded for an Idempotency-Key of this flow, if any. */
+    const recorded = async (idempotencyKey: string) => {
+      const row = await this.db(() =>
         this.prisma.runIdempotencyKey.findUnique({
-          where: { orchestratedFlowId_key: { orchestratedFlowId, key } },
+          where: { orchestratedFlowId_key: { orchestratedFlowId, key: idempotencyKey } },
         }),
       );
+      return (
+        row && {
+          workflowId: row.workflowId,
+          runId: row.runId,
+          correlationId: row.correlationId,
+          startedAt: row.startedAt.toISOString(),
+        }
+      );
+    };
+    if (key) {
+      const earlier = await recorded(key);
       if (earlier)
         return {
           message: 'Orchestration already started with this Idempotency-Key',
           orchestratedFlowId,
-          workflowId: earlier.workflowId,
-          runId: earlier.runId,
-          correlationId: earlier.correlationId,
-          startedAt: earlier.startedAt.toISOString(),
+          ...earlier,
         };
     }
 
@@ -82,7 +91,7 @@ export class OrchestrationService {
     ];
     let started: StartedRun;
     try {
-      const handle = await callTemporal(() =>
+      const handle = await this.temporal(() =>
         this.client.workflow.start(FLOW_WORKFLOW_TYPE, {
           taskQueue: this.taskQueue,
           workflowId,
@@ -109,7 +118,7 @@ export class OrchestrationService {
       };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      const open = await callTemporal(() => this.client.workflow.getHandle(workflowId).describe());
+      const open = await this.temporal(() => this.client.workflow.getHandle(workflowId).describe());
       if (key && open.memo?.idempotencyKey === key)
         started = {
           message: 'Orchestration already started with this Idempotency-Key',
@@ -134,13 +143,18 @@ export class OrchestrationService {
           ],
         );
     }
-    if (key)
+    if (key) {
       await this.db(() =>
         this.prisma.runIdempotencyKey.createMany({
           data: [{ orchestratedFlowId, key, ...pick(started), startedAt: new Date(started.startedAt) }],
           skipDuplicates: true,
         }),
       );
+      // Simultaneous starts with one key each record the run (one with the API's clock, one with Temporal's start
+      // time); the record that won is the answer to all of them, so they agree.
+      const stored = await recorded(key);
+      if (stored) started = { ...started, ...stored };
+    }
     return started;
   }
 
@@ -149,17 +163,26 @@ export class OrchestrationService {
    * @throws NotFoundError (404 NoOpenRun) when none is open.
    */
   async stop(orchestratedFlowId: string, terminate: boolean) {
-    const open = await this.openRuns(orchestratedFlowId);
-    if (open.length === 0) throw new ApiError(404, 'NoOpenRun', `Flow ${orchestratedFlowId} has no open run`);
-    for (const run of open) {
+    const stopped: string[] = [];
+    for (const run of await this.openRuns(orchestratedFlowId)) {
       const handle = this.client.workflow.getHandle(run.workflowId, run.runId, { followRuns: false });
-      await callTemporal(() => (terminate ? handle.terminate('stopped through the API') : handle.cancel()));
+      try {
+        await this.temporal(() =>
+          terminate ? handle.terminate('stopped through the API') : handle.cancel(),
+        );
+        stopped.push(run.runId);
+      } catch (error) {
+        // The visibility store lags: a run it still lists as Running may have closed meanwhile.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
     }
+    if (stopped.length === 0)
+      throw new ApiError(404, 'NoOpenRun', `Flow ${orchestratedFlowId} has no open run`);
     return {
       message: terminate ? 'Orchestration terminated' : 'Orchestration stop requested',
       orchestratedFlowId,
-      runId: open[0]!.runId,
-      runIds: open.map((run) => run.runId),
+      runId: stopped[0]!,
+      runIds: stopped,
       stoppedAt: new Date().toISOString(),
     };
   }
@@ -168,21 +191,21 @@ export class OrchestrationService {
   async status(orchestratedFlowId: string): Promise<RunSummary> {
     const latest = await this.latestRun(orchestratedFlowId);
     if (!latest) throw new ApiError(404, 'NeverRan', `Flow ${orchestratedFlowId} has no runs`);
-    return callTemporal(() => readRunSummary(this.client, latest.workflowId, latest.runId));
+    return this.temporal(() => readRunSummary(this.client, latest.workflowId, latest.runId));
   }
 
   /** One run's status. @throws NotFoundError when the flow has no such run. */
   async run(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
     const manual = manualRunWorkflowId(orchestratedFlowId);
     try {
-      return await callTemporal(() => readRunSummary(this.client, manual, runId));
+      return await this.temporal(() => readRunSummary(this.client, manual, runId));
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
     const found = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
     const info = found.items[0];
     if (!info) throw new NotFoundError('Run', `${runId} of flow ${orchestratedFlowId}`);
-    return callTemporal(() => readRunSummary(this.client, info.workflowId, info.runId));
+    return this.temporal(() => readRunSummary(this.client, info.workflowId, info.runId));
   }
 
   /** Runs of a flow, newest first, from Temporal's visibility store. */
@@ -192,7 +215,7 @@ export class OrchestrationService {
 
   private async list(orchestratedFlowId: string, extra: string | undefined, limit: number, offset: number) {
     const query = `OrchestratedFlowId = '${orchestratedFlowId}'${extra ? ` AND ${extra}` : ''}`;
-    return callTemporal(async () => {
+    return this.temporal(async () => {
       const items: ReturnType<typeof runListItem>[] = [];
       let index = 0;
       for await (const info of this.client.workflow.list({
@@ -210,7 +233,7 @@ export class OrchestrationService {
   private async latestRun(orchestratedFlowId: string) {
     const candidates: Array<{ workflowId: string; runId: string; startedAt: Date }> = [];
     try {
-      const d = await callTemporal(() =>
+      const d = await this.temporal(() =>
         this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
       );
       candidates.push({ workflowId: d.workflowId, runId: d.runId, startedAt: d.startTime });
@@ -230,7 +253,7 @@ export class OrchestrationService {
   private async openRuns(orchestratedFlowId: string) {
     const open = new Map<string, { workflowId: string; runId: string }>();
     try {
-      const d = await callTemporal(() =>
+      const d = await this.temporal(() =>
         this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
       );
       if (d.status.name === 'RUNNING') open.set(d.runId, { workflowId: d.workflowId, runId: d.runId });
@@ -240,6 +263,10 @@ export class OrchestrationService {
     const listed = await this.list(orchestratedFlowId, `ExecutionStatus = 'Running'`, 100, 0);
     for (const item of listed.items) open.set(item.runId, { workflowId: item.workflowId, runId: item.runId });
     return [...open.values()];
+  }
+
+  private temporal<T>(work: () => Promise<T>): Promise<T> {
+    return callTemporal(this.client.connection, work);
   }
 
   private async db<T>(work: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Connection } from '@temporalio/client';
 import { ServiceUnavailableError } from '../errors';
 
 // gRPC status codes that mean "Temporal cannot be reached right now".
@@ -22,10 +22,23 @@ export function isTemporalUnavailable(error: unknown): boolean {
   );
 }
 
-/** Runs a Temporal call; an unreachable server becomes a 503 ServiceUnavailableError. */
-export async function callTemporal<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * How long one API operation may wait on Temporal. Without a deadline the client's gRPC retries keep an unreachable
+ * server's caller waiting about 20 s before the 503; with one they stop at it (see `deadlineAwareRetry`).
+ */
+export const TEMPORAL_CALL_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs Temporal calls under a deadline of `timeoutMs` (calls inside `work` that set their own deadline keep it); an
+ * unreachable server becomes a 503 ServiceUnavailableError.
+ */
+export async function callTemporal<T>(
+  connection: Pick<Connection, 'withDeadline'>,
+  work: () => Promise<T>,
+  timeoutMs = TEMPORAL_CALL_TIMEOUT_MS,
+): Promise<T> {
   try {
-    return await work();
+    return await connection.withDeadline(Date.now() + timeoutMs, work);
   } catch (error) {
     if (isTemporalUnavailable(error))
       throw new ServiceUnavailableError('Temporal', 'the Temporal server cannot be reached');

@@ -8,7 +8,9 @@ const startBody = z.strictObject({ input: z.unknown().optional() });
 const idempotencyKey = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,200}$/, { error: 'must be 1-200 characters of letters, digits and . _ : -' });
-const stopQuery = z.object({ terminate: z.enum(['true', 'false']).default('false') });
+const stopQuery = z.object({
+  terminate: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+});
 
 /** `/api/Orchestration`: start, stop, status and runs of orchestrated flows. */
 export function orchestrationRouter(service: OrchestrationService): Router {

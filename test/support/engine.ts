@@ -186,7 +186,7 @@ export async function startRun(
 /** Polls `probe` every 100 ms until it returns something other than undefined; fails after `timeoutMs`. */
 export async function eventually<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
