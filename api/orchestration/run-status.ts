@@ -65,6 +65,30 @@ function describedSummary(d: WorkflowExecutionDescription): RunSummary {
   };
 }
 
+/**
+ * The workflow only learns a step's attempts when the step ends; while it retries, Temporal's pending activity
+ * (activity ID = step ID) knows the current attempt and the last failure. Merged into Running steps.
+ */
+function withPendingAttempts(summary: RunSummary, description: WorkflowExecutionDescription): RunSummary {
+  const pending = new Map(
+    (description.raw.pendingActivities ?? []).map((activity) => [activity.activityId ?? '', activity]),
+  );
+  if (pending.size === 0) return summary;
+  return {
+    ...summary,
+    steps: summary.steps.map((step) => {
+      const activity = step.status === 'Running' ? pending.get(step.stepId) : undefined;
+      if (!activity) return step;
+      const lastFailure = activity.lastFailure?.message;
+      return {
+        ...step,
+        attempts: Math.max(step.attempts, activity.attempt ?? 1),
+        ...(lastFailure ? { error: { message: `last attempt failed: ${lastFailure}` } } : {}),
+      };
+    }),
+  };
+}
+
 function isSummary(value: unknown): value is RunSummary {
   return !!value && typeof value === 'object' && 'runId' in value && 'steps' in value && 'status' in value;
 }
@@ -86,9 +110,10 @@ export async function readRunSummary(
   switch (description.status.name) {
     case 'RUNNING':
       try {
-        return await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        const summary = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
           handle.query<RunSummary>(STATUS_QUERY),
         );
+        return withPendingAttempts(summary, description);
       } catch {
         return {
           ...fallback,

@@ -11,7 +11,9 @@ import { attemptsSeen, scriptedProcessor } from '../fixtures/scripted-processor'
 import { assertError } from '../support/assertions';
 import {
   createFlow,
+  eventually,
   runFlow,
+  startRun,
   startTestEngine,
   stepNamed,
   type StepSpec,
@@ -164,6 +166,29 @@ describe('failures through Temporal', () => {
     assert.equal(listed.status, 'Failed');
     assert.equal(listed.attempts, 1);
     assert.deepEqual(listed.error, { message: 'transient failure on attempt 1', type: 'Transient' });
+  });
+
+  it('shows the current attempt and the last failure of a step while it retries', async () => {
+    const flow = await createFlow(engine.api, {
+      Flaky: {
+        processor: P,
+        configuration: { failTimes: 5 },
+        retryPolicy: { maximumAttempts: 6, initialIntervalMs: 60_000, backoffCoefficient: 1 },
+      },
+    });
+    await startRun(engine.api, flow.flowId);
+    const retrying = await eventually('a second attempt to be pending', async () => {
+      const status = await engine.api.request<RunSummary>('GET', `/api/Orchestration/status/${flow.flowId}`);
+      const step = status.body.steps?.find((s) => s.name === 'Flaky');
+      return step && step.attempts >= 2 ? { status, step } : undefined;
+    });
+    assert.equal(retrying.status.status, 200);
+    assert.equal(retrying.status.body.status, 'Running');
+    assert.equal(retrying.step.status, 'Running');
+    assert.equal(retrying.step.attempts, 2);
+    assert.equal(retrying.step.error?.message, 'last attempt failed: transient failure on attempt 1');
+    const stopped = await engine.api.request('POST', `/api/Orchestration/stop/${flow.flowId}`);
+    assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
   });
 
   it("uses the processor's retry defaults unless the step overrides them", async () => {
