@@ -91,10 +91,16 @@ export interface FlowSnapshot {
 export interface FlowRunInput {
   orchestratedFlowId: string;
   input?: unknown;
-  correlationId: string;
+  /** Absent on scheduled runs (a schedule's action is fixed): the interpreter then gives the run its own. */
+  correlationId?: string;
   trigger: RunTrigger;
   /** Concurrent steps at most (default 100). */
   maxConcurrentSteps?: number;
+  /**
+   * The definition, when the starter already loaded it (manual starts do, to validate): recorded in the start
+   * event, it spares the run its loading activity. Absent (scheduled runs, very large definitions): the run loads it.
+   */
+  snapshot?: FlowSnapshot;
 }
 
 export interface StepError {

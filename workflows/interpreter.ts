@@ -10,10 +10,14 @@ import {
   condition,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   scheduleActivity,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
+  uuid4,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -31,6 +35,7 @@ import {
   stepInput,
   type RunPlan,
 } from '../domain/flow-run';
+import { CORRELATION_ID_ATTRIBUTE } from '../domain/search-attributes';
 import type {
   FlowRunInput,
   FlowSnapshot,
@@ -58,6 +63,27 @@ const { loadFlowSnapshot } = proxyActivities<OrchestratorActivities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['FlowNotFound'] },
   summary: 'load flow definition',
 });
+
+/** The snapshot load of runs started without one (scheduled runs): a local activity, one marker in history. */
+const local = proxyLocalActivities<OrchestratorActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['FlowNotFound'] },
+  summary: 'load flow definition',
+});
+
+/** Patch: load the snapshot with a local activity instead of a regular one (runs started before keep replaying). */
+export const LOCAL_SNAPSHOT_PATCH = 'snapshot-local-activity';
+
+/**
+ * The run's definition: the one the starter passed (a manual start loads and validates it anyway, so passing it
+ * saves an activity and its workflow task), else loaded here — by a local activity, or, in runs recorded before
+ * that patch, by the regular activity they used.
+ */
+async function runDefinition(input: FlowRunInput): Promise<FlowSnapshot> {
+  if (input.snapshot) return input.snapshot;
+  if (patched(LOCAL_SNAPSHOT_PATCH)) return local.loadFlowSnapshot(input.orchestratedFlowId);
+  return loadFlowSnapshot(input.orchestratedFlowId);
+}
 
 function activityOptions(
   step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> },
@@ -87,13 +113,19 @@ const now = () => new Date().toISOString();
 
 export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> {
   const info = workflowInfo();
+  // Scheduled runs start without a correlation ID (a schedule's action is the same every time): each gets its own,
+  // from the workflow's deterministic uuid4, recorded as a search attribute. Runs started with one — every manual
+  // run, and every run recorded before schedules existed — issue exactly the commands they always did.
+  const correlationId = input.correlationId ?? uuid4();
+  if (input.correlationId === undefined)
+    upsertSearchAttributes([{ key: CORRELATION_ID_ATTRIBUTE, value: correlationId }]);
   const base = {
     orchestratedFlowId: input.orchestratedFlowId,
     orchestratedFlowName: '',
     workflowId: info.workflowId,
     runId: info.runId,
     trigger: input.trigger,
-    correlationId: input.correlationId,
+    correlationId,
     startedAt: info.startTime.toISOString(),
   };
   // What the status query can show grows as the run loads its definition.
@@ -130,7 +162,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     return summary();
   };
 
-  const snapshot = await loadFlowSnapshot(input.orchestratedFlowId);
+  const snapshot = await runDefinition(input);
   loaded.snapshot = snapshot;
   const problems = definitionProblems(snapshot);
   if (problems.length > 0)
@@ -162,7 +194,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
         runId: info.runId,
         orchestratedFlowId: input.orchestratedFlowId,
         orchestratedFlowName: snapshot.orchestratedFlow.name,
-        correlationId: input.correlationId,
+        correlationId,
       },
       step: { id: stepId, name: step.name },
       input: stepData,

@@ -16,6 +16,9 @@ import { translateDatabaseError } from '../prisma-errors';
 import { readRunSummary, runListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
+/** Definitions up to this size travel in the run's input (Temporal's payload limit is 2 MB). */
+const MAX_INLINE_SNAPSHOT_BYTES = 256 * 1024;
+
 export interface StartOptions {
   input?: unknown;
   correlationId: string;
@@ -87,7 +90,15 @@ export class OrchestrationService {
 
     const workflowId = manualRunWorkflowId(orchestratedFlowId);
     const args: [FlowRunInput] = [
-      { orchestratedFlowId, input: options.input, correlationId: options.correlationId, trigger: 'manual' },
+      {
+        orchestratedFlowId,
+        input: options.input,
+        correlationId: options.correlationId,
+        trigger: 'manual',
+        // The run takes the definition validated here (one Postgres read, no loading activity); a very large one
+        // it loads itself, keeping the start event well under Temporal's payload limits.
+        ...(JSON.stringify(snapshot).length <= MAX_INLINE_SNAPSHOT_BYTES ? { snapshot } : {}),
+      },
     ];
     let started: StartedRun;
     try {

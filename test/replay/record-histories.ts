@@ -3,11 +3,12 @@
  * Run it with the test runner's services: `npm test -- test/replay/record-histories.ts`. Re-record only on purpose
  * (a new fixture for new behaviour); never to make a failing replay pass — that failure is the point.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { RunSummary } from '../../domain/flow-types';
+import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
+import { FLOW_WORKFLOW_TYPE } from '../../domain/task-queue';
 import { scriptedProcessor } from '../fixtures/scripted-processor';
 import {
   createFlow,
@@ -19,7 +20,12 @@ import {
 } from '../support/engine';
 import { unique } from '../support/fixtures';
 
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories');
+/**
+ * One folder per interpreter generation; older generations stay, so runs recorded before a patch keep replaying.
+ * v1: definition loaded by a regular activity. v2: manual runs carry the definition in their input; runs started
+ * without it (schedules) load it with a local activity (patch `snapshot-local-activity`).
+ */
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v2');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 
@@ -55,6 +61,7 @@ const SCENARIOS: Record<string, Record<string, StepSpec>> = {
 describe('record interpreter histories', () => {
   let engine: TestEngine;
   before(async () => {
+    await mkdir(OUT, { recursive: true });
     engine = await startTestEngine([scriptedProcessor(P)]);
   });
   after(() => engine.close());
@@ -70,6 +77,18 @@ describe('record interpreter histories', () => {
       const flow = await createFlow(engine.api, steps);
       await save(name, await runFlow(engine.api, flow.flowId, { order: 42 }));
     });
+
+  it('records scheduled-local-load', async () => {
+    const flow = await createFlow(engine.api, SCENARIOS.chain!);
+    // As a schedule starts it: no definition and no correlation ID in the input.
+    const handle = await engine.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+      taskQueue: engine.taskQueue,
+      workflowId: `flow-scheduled-${flow.flowId}-recorded`,
+      args: [{ orchestratedFlowId: flow.flowId, trigger: 'schedule' } satisfies FlowRunInput],
+    });
+    const summary = await handle.result();
+    await save('scheduled-local-load', summary);
+  });
 
   it('records cancelled', async () => {
     const flow = await createFlow(engine.api, {

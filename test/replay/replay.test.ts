@@ -16,8 +16,19 @@ const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 installQuietRuntime();
 
+/** Every recorded history, named `<generation>/<scenario>`. */
 async function histories() {
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  const generations = (await readdir(HISTORIES)).sort();
+  const files = (
+    await Promise.all(
+      generations.map(async (generation) =>
+        (await readdir(path.join(HISTORIES, generation)))
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => `${generation}/${f}`),
+      ),
+    )
+  ).flat();
   return Promise.all(
     files.map(async (file) => ({
       name: file.replace(/\.json$/, ''),
@@ -30,7 +41,19 @@ describe('replay of recorded interpreter histories', () => {
   it('has the representative histories', async () => {
     assert.deepEqual(
       (await histories()).map((h) => h.name),
-      ['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'],
+      [
+        ...['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'].map(
+          (n) => `v1/${n}`,
+        ),
+        ...[
+          'cancelled',
+          'chain',
+          'fan-out-join',
+          'handled-failure',
+          'scheduled-local-load',
+          'unhandled-failure',
+        ].map((n) => `v2/${n}`),
+      ],
     );
   });
 
