@@ -2,13 +2,13 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 const optionsSchema = z.object({
   /** Timed runs per shape and side, after the warm-up. */
   runs: count(20),
   /** Untimed runs per shape and side first (worker caches, JIT, connection pools). */
-  warmup: count(3),
+  warmup: count(3, 0),
   /** Steps of the chain. */
   chain: count(20),
   /** Branches of the fan-out (entry → W branches → join). */
@@ -18,7 +18,7 @@ const optionsSchema = z.object({
   /** Steps of each chain at saturation. */
   saturationSteps: count(5),
   /** Saturation rounds per side, alternating which side goes first. */
-  rounds: count(2),
+  rounds: count(4),
   /** Where to write the markdown report. */
   out: z.string().default('bench/results.md'),
 });
@@ -32,7 +32,7 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --fanout W            fan-out width: entry → W branches → join (default 50)
   --concurrent M        concurrent runs at saturation (default 100)
   --saturation-steps S  steps of each saturation chain (default 5)
-  --rounds R            saturation rounds per side (default 2)
+  --rounds R            saturation rounds per side (default 4)
   --out FILE            report file (default bench/results.md)`;
 
 /** Raised for unknown or invalid flags; the message ends with the usage. */

