@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import type { AssignedEntity } from '../../domain/flow-types';
-import { activityEnvironment } from '../../test/processors/activity-environment';
+import {
+  activityEnvironment,
+  applicationFailure as failure,
+} from '../../test/processors/activity-environment';
 import { invocation } from '../../test/processors/invocation';
 import { createProcessorActivity, type ProcessorActivity } from '../sdk';
 import { createFileProcessor } from './file';
@@ -22,15 +24,6 @@ function entity(kind: AssignedEntity['kind'], connectionString: string): Assigne
     configuration: {},
     schemaId: null,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure, String(error));
-  return error;
 }
 
 describe('file processor', () => {

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import pino from 'pino';
 import type { AssignedEntity } from '../../domain/flow-types';
 import { findFreePort } from '../../infra/ports';
-import { activityEnvironment } from '../../test/processors/activity-environment';
+import {
+  activityEnvironment,
+  applicationFailure as failure,
+} from '../../test/processors/activity-environment';
 import { invocation } from '../../test/processors/invocation';
 import { createProcessorActivity } from '../sdk';
 import { httpRequestProcessor } from './http-request';
@@ -30,15 +33,6 @@ function address(connectionString: string): AssignedEntity {
     configuration: {},
     schemaId: null,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure, String(error));
-  return error;
 }
 
 describe('http-request processor', () => {

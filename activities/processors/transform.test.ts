@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
-import { activityEnvironment } from '../../test/processors/activity-environment';
+import {
+  activityEnvironment,
+  applicationFailure as failure,
+} from '../../test/processors/activity-environment';
 import { invocation } from '../../test/processors/invocation';
 import { createProcessorActivity } from '../sdk';
 import { transformProcessor } from './transform';
@@ -11,15 +13,6 @@ const transform = createProcessorActivity(transformProcessor, { logger: pino({ l
 
 function run(input: unknown, configuration: Record<string, unknown>, previous = invocation().previous) {
   return activityEnvironment().run(transform, invocation({ input, configuration, previous }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ApplicationFailure, String(error));
-  return error;
 }
 
 describe('transform processor', () => {

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import type { Info } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 
@@ -8,4 +10,14 @@ import { DefaultLogger } from '@temporalio/worker';
  */
 export function activityEnvironment(info: Partial<Info> = {}): MockActivityEnvironment {
   return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+}
+
+/** Awaits a promise that must reject with an `ApplicationFailure`, and returns that failure. */
+export async function applicationFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ApplicationFailure, String(error));
+  return error;
 }

@@ -5,6 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import type { ProcessorDefinition } from '../../activities/sdk';
+import type { StartedRun } from '../../api/orchestration/service';
+
+export type { StartedRun };
 import type { RunSummary, StepState } from '../../domain/flow-types';
 import { loadTestConfig } from '../../infra/config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
@@ -157,14 +160,6 @@ export async function waitForRun(api: TestApi, flowId: string, timeoutMs = 60_00
 }
 
 /** The 202 body of a start. */
-export interface StartedRun {
-  message: string;
-  orchestratedFlowId: string;
-  workflowId: string;
-  runId: string;
-  correlationId: string;
-  startedAt: string;
-}
 
 /** Starts a run through REST, asserting 202, and returns the response body. */
 export async function startRun(
