@@ -11,7 +11,10 @@ import { buildOpenApiDocument } from './openapi';
 import { entityRouter } from './routes/entities';
 import { healthRouter } from './routes/health';
 import { orchestrationRouter } from './routes/orchestration';
+import { scheduleRouter } from './routes/schedules';
 import { OrchestrationService } from './orchestration/service';
+import { withScheduleSync } from './schedules/entity';
+import { ScheduleService } from './schedules/service';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -19,7 +22,10 @@ export interface AppDeps {
   logger: Logger;
   /** Temporal namespace of the runs (default `default`). */
   namespace?: string;
-  /** Task queue the interpreter's workers poll (default `flow-orchestrator`; tests use their own). */
+  /**
+   * Task queue the interpreter's workers poll (default `flow-orchestrator`; tests use their own): manual runs and
+   * the runs of flow schedules start there.
+   */
   orchestratorTaskQueue?: string;
   bodyLimit?: string;
   version?: string;
@@ -50,8 +56,14 @@ export function createApp({
   app.use('/swagger', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'FlowOrchestrator API' }));
 
   const crud = new CrudService(prisma);
-  for (const def of ENTITIES) app.use(`/api/${def.name}`, entityRouter(def, crud));
   const client = new Client({ connection: temporal, namespace });
+  // Every write of an OrchestratedFlow keeps its Temporal Schedule in step, inside the write's transaction.
+  const schedules = new ScheduleService(prisma, client, orchestratorTaskQueue);
+  app.use('/api/OrchestratedFlow', scheduleRouter(schedules));
+  for (const def of ENTITIES) {
+    const served = def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def;
+    app.use(`/api/${def.name}`, entityRouter(served, crud));
+  }
   app.use(
     '/api/Orchestration',
     orchestrationRouter(new OrchestrationService(prisma, client, orchestratorTaskQueue)),

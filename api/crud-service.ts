@@ -15,7 +15,8 @@ const ORDER = [{ createdAt: 'asc' }, { id: 'asc' }] as const;
 
 /**
  * Generic CRUD over any entity definition. Writes run in one transaction: parse, reference checks, entity rules,
- * write, post-write checks; any failure rolls the whole write back, so nothing is half-written.
+ * write, post-write checks, then `afterWrite` (work outside the database, e.g. a Temporal Schedule); any failure
+ * rolls the whole write back, so nothing is half-written.
  */
 export class CrudService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -64,6 +65,7 @@ export class CrudService {
       const row = await def
         .model(tx)
         .create({ data: await def.createData(input, actor, tx), include: def.include });
+      await def.afterWrite?.(tx, { id: (row as { id: string }).id, after: row });
       return def.toDto(row) as unknown;
     });
   }
@@ -75,10 +77,12 @@ export class CrudService {
       // NO KEY UPDATE: waits for a concurrent delete, but not for inserts that refer to the row (which take KEY
       // SHARE), so a step update cannot deadlock with a workflow insert waiting for the graph lock it holds.
       await this.lockRow(def, tx, id, 'NO KEY UPDATE');
+      const before = def.afterWrite ? await this.read(def, tx, id) : undefined;
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, id);
       await def.model(tx).update({ where: { id }, data: await def.updateData(input, actor, tx) });
       await def.afterUpdate?.(tx, id);
+      if (def.afterWrite) await def.afterWrite(tx, { id, before, after: await this.read(def, tx, id) });
     });
   }
 
@@ -87,6 +91,7 @@ export class CrudService {
     await this.write(async (tx) => {
       // Locked first, so no write that refers to the row can commit between the referrer check and the delete.
       await this.lockRow(def, tx, id, 'UPDATE');
+      const before = def.afterWrite ? await this.read(def, tx, id) : undefined;
       const referrers = await def.referrers(tx, id);
       if (referrers.length > 0)
         throw new ConflictError(
@@ -100,6 +105,7 @@ export class CrudService {
           })),
         );
       await def.model(tx).deleteMany({ where: { id } });
+      await def.afterWrite?.(tx, { id, before });
     });
   }
 
@@ -137,6 +143,11 @@ export class CrudService {
       id,
     );
     if (rows.length === 0) throw new NotFoundError(def.name, id);
+  }
+
+  /** The row (with its includes) inside a write, for {@link AnyEntityDefinition.afterWrite}. */
+  private async read(def: AnyEntityDefinition, tx: Db, id: string): Promise<unknown> {
+    return (await def.model(tx).findUnique({ where: { id }, include: def.include })) ?? undefined;
   }
 
   private async write<T>(work: (tx: Db) => Promise<T>): Promise<T> {

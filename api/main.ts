@@ -3,6 +3,7 @@ import { createLogger } from '../infra/logger';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
+import { startScheduleReconciler } from './schedules/reconciler';
 import { startApi } from './server';
 import { lazyTemporalConnection } from './temporal-connection';
 
@@ -25,15 +26,30 @@ async function main(): Promise<void> {
     bodyLimit: config.BODY_LIMIT,
   });
   logger.info({ url: api.url }, 'API listening');
-  ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
-    (added) => added.length > 0 && logger.info({ added }, 'registered search attributes'),
-    (error: unknown) =>
-      logger.warn({ err: error }, 'could not register search attributes; runs cannot be listed per flow'),
-  );
+  let reconciler: ReturnType<typeof startScheduleReconciler> | undefined;
+  let stopping = false;
+  void ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE)
+    .then(
+      (added) => added.length > 0 && logger.info({ added }, 'registered search attributes'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'could not register search attributes; runs cannot be listed per flow'),
+    )
+    .then(() => {
+      // Then make Temporal's flow schedules (which carry those attributes) match the database; retried in the
+      // background while Temporal is down.
+      if (!stopping)
+        reconciler = startScheduleReconciler({
+          prisma,
+          connection: temporal,
+          namespace: config.TEMPORAL_NAMESPACE,
+          logger,
+        });
+    });
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    api
-      .close()
+    stopping = true;
+    (reconciler?.stop() ?? Promise.resolve())
+      .then(() => api.close())
       .then(() => Promise.all([prisma.$disconnect(), temporal.close()]))
       .then(() => process.exit(0))
       .catch((error: unknown) => {

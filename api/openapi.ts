@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SERVER_OWNED_FIELDS } from './entities/base';
 import type { AnyEntityDefinition } from './entities/definition';
+import { backfillBody, backfilled, scheduleView, triggered } from './schedules/schemas';
 
 const errorBody = z.object({
   error: z
@@ -144,6 +145,64 @@ function entityPaths(def: AnyEntityDefinition): Record<string, object> {
   return paths;
 }
 
+/** `/api/OrchestratedFlow/{id}/schedule…`: a flow's Temporal Schedule. */
+function schedulePaths(): Record<string, object> {
+  const tags = ['OrchestratedFlow'];
+  const parameters = [guidParam('id')];
+  const bad = error('A malformed GUID (or backfill range)');
+  const missing = error('Unknown flow (NotFound), or the flow has no schedule (NoSchedule)');
+  const unavailable = error('Temporal (or Postgres) is unavailable; nothing was changed');
+  const view = { description: 'The schedule as Temporal has it', ...json(ref('FlowSchedule')) };
+  const toggle = (verb: string, enabled: boolean) => ({
+    tags,
+    summary: `${verb} the flow's schedule`,
+    description:
+      `Sets isScheduleEnabled to ${String(enabled)} and ${enabled ? 'unpauses' : 'pauses'} the Temporal Schedule ` +
+      'in one transaction: either both change or neither does.',
+    responses: { 200: view, 400: bad, 404: missing, 503: unavailable },
+  });
+  return {
+    '/api/OrchestratedFlow/{id}/schedule': {
+      parameters,
+      get: {
+        tags,
+        summary: "The flow's schedule: spec, policies, paused state, next run times and recent runs",
+        responses: { 200: view, 400: bad, 404: missing, 503: unavailable },
+      },
+    },
+    '/api/OrchestratedFlow/{id}/schedule/trigger': {
+      parameters,
+      post: {
+        tags,
+        summary:
+          'Start a scheduled run now, honouring the overlap policy (Skip: nothing starts while one is open)',
+        responses: {
+          202: { description: 'Triggered', ...json(ref('ScheduleTriggered')) },
+          400: bad,
+          404: missing,
+          503: unavailable,
+        },
+      },
+    },
+    '/api/OrchestratedFlow/{id}/schedule/backfill': {
+      parameters,
+      post: {
+        tags,
+        summary: 'Take every run the schedule would have started between start and end (inclusive), now',
+        requestBody: { required: true, ...json(ref('ScheduleBackfillRequest')) },
+        responses: {
+          202: { description: 'Backfill requested', ...json(ref('ScheduleBackfill')) },
+          400: bad,
+          404: missing,
+          503: unavailable,
+        },
+      },
+    },
+    '/api/OrchestratedFlow/{id}/schedule/pause': { parameters, post: toggle('Pause', false) },
+    '/api/OrchestratedFlow/{id}/schedule/resume': { parameters, post: toggle('Resume', true) },
+  };
+}
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
 export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], version: string): object {
   const schemas: Record<string, JsonSchema> = { Error: toSchema(errorBody, 'output') };
@@ -163,7 +222,12 @@ export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], v
     schemas[def.name] = toSchema(def.output, 'output');
     schemas[`${def.name}Input`] = inputSchema(def);
     paths = { ...paths, ...entityPaths(def) };
+    if (def.name === 'OrchestratedFlow') paths = { ...paths, ...schedulePaths() };
   }
+  schemas.FlowSchedule = toSchema(scheduleView, 'output');
+  schemas.ScheduleTriggered = toSchema(triggered, 'output');
+  schemas.ScheduleBackfillRequest = toSchema(backfillBody, 'input');
+  schemas.ScheduleBackfill = toSchema(backfilled, 'output');
   return {
     openapi: '3.1.0',
     info: {

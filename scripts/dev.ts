@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startScheduleReconciler } from '../api/schedules/reconciler';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
@@ -145,6 +146,14 @@ async function main(): Promise<void> {
       name: 'api',
       stop: () => api.close().then(() => temporalConnection.close()),
     });
+    // Make Temporal's flow schedules match the database (after migrations; retried while Temporal is down).
+    const reconciler = startScheduleReconciler({
+      prisma,
+      connection: temporalConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      logger: createLogger(config, 'schedules'),
+    });
+    stops.push({ name: 'schedule reconciler', stop: () => reconciler.stop() });
 
     const lines = [
       '',

@@ -36,6 +36,13 @@ export interface ReferenceCheck {
   targets: readonly EntityName[];
 }
 
+/** One write of an entity, as {@link EntityDefinition.afterWrite} sees it. */
+export interface WriteChange<Row> {
+  id: string;
+  before?: Row;
+  after?: Row;
+}
+
 /** A specialized lookup route: `GET /api/{Entity}/{segment}/{param}`. */
 export interface Lookup {
   segment: string;
@@ -76,6 +83,12 @@ export interface EntityDefinition<Input = unknown, Row = unknown, Dto = unknown>
   validate?(db: Db, input: Input, id: string | undefined): Promise<void>;
   /** Checks run after an update inside the same transaction (e.g. graphs that contain the entity). */
   afterUpdate?(db: Db, id: string): Promise<void>;
+  /**
+   * Work outside the database that must agree with every write (e.g. a flow's Temporal Schedule). Runs last inside the
+   * write's transaction, once the row is written: `before` is the row as it was (absent on create), `after` as
+   * written (absent on delete). Throw to refuse the write: it rolls back.
+   */
+  afterWrite?(db: Db, change: WriteChange<Row>): Promise<void>;
   lookups?: readonly Lookup[];
 }
 

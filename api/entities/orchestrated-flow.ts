@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { cronProblem, isIanaTimeZone } from '../../domain/schedule';
 import type { Prisma } from '../../prisma/client';
-import { guid, guidList } from '../validation';
+import {
+  DEFAULT_CATCHUP_WINDOW_MS,
+  MAX_CATCHUP_WINDOW_MS,
+  MIN_CATCHUP_WINDOW_MS,
+  OVERLAP_POLICIES,
+  temporalCronProblem,
+} from '../schedules/spec';
+import { guid, guidList, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
@@ -17,7 +24,7 @@ const input = z
       .nullish()
       .transform((value) => (value ? value : null))
       .superRefine((value, ctx) => {
-        const problem = value ? cronProblem(value) : undefined;
+        const problem = value ? (cronProblem(value) ?? temporalCronProblem(value)) : undefined;
         if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { rule: 'cron' } });
       }),
     isScheduleEnabled: z.boolean().default(false),
@@ -30,6 +37,23 @@ const input = z
       .refine((value) => value === null || isIanaTimeZone(value), {
         error: 'must be an IANA time zone such as Europe/Paris or UTC',
         params: { rule: 'ianaTimeZone' },
+      }),
+    overlapPolicy: z
+      .enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` })
+      .default('Skip')
+      .meta({
+        description: 'What the schedule does when a run is due while the previous one is still open.',
+      }),
+    catchupWindowMs: z
+      .number(typeError('an integer number of milliseconds'))
+      .int({ error: 'must be an integer number of milliseconds' })
+      .min(MIN_CATCHUP_WINDOW_MS, { error: `must be at least ${MIN_CATCHUP_WINDOW_MS} (10 seconds)` })
+      .max(MAX_CATCHUP_WINDOW_MS, { error: `must be at most ${MAX_CATCHUP_WINDOW_MS} (7 days)` })
+      .default(DEFAULT_CATCHUP_WINDOW_MS)
+      .meta({
+        description:
+          'How late a run missed while Temporal was unavailable may still start (default one minute); ' +
+          'older ones are skipped (a backfill can run them).',
       }),
   })
   .superRefine((flow, ctx) => {
@@ -48,24 +72,32 @@ const output = z.object({
   cronExpression: z.string().nullable(),
   isScheduleEnabled: z.boolean(),
   timezone: z.string().nullable(),
+  overlapPolicy: z.enum(OVERLAP_POLICIES),
+  catchupWindowMs: z.number().int(),
 });
 
 type Input = z.output<typeof input>;
 const include = { assignments: { orderBy: { position: 'asc' } } } as const;
-type Row = Prisma.OrchestratedFlowGetPayload<{ include: typeof include }>;
+/** A stored flow with its assignment links, as the CRUD reads and writes it. */
+export type OrchestratedFlowRow = Prisma.OrchestratedFlowGetPayload<{ include: typeof include }>;
+type Row = OrchestratedFlowRow;
 
 const columns = (i: Input) => ({
   workflowId: i.workflowId,
   cronExpression: i.cronExpression,
   isScheduleEnabled: i.isScheduleEnabled,
   timezone: i.timezone,
+  overlapPolicy: i.overlapPolicy,
+  catchupWindowMs: i.catchupWindowMs,
 });
 const links = (i: Input) => i.assignmentIds.map((assignmentId, position) => ({ assignmentId, position }));
 
 export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'OrchestratedFlow',
   table: 'orchestrated_flow',
-  summary: 'A runnable flow: a workflow with its assignments, optionally on a cron schedule.',
+  summary:
+    'A runnable flow: a workflow with its assignments, optionally on a cron schedule (a Temporal Schedule kept in ' +
+    'step with every write; see /api/OrchestratedFlow/{id}/schedule).',
   input,
   output,
   model: (db) => db.orchestratedFlow,
@@ -77,6 +109,8 @@ export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeo
     cronExpression: row.cronExpression,
     isScheduleEnabled: row.isScheduleEnabled,
     timezone: row.timezone,
+    overlapPolicy: row.overlapPolicy,
+    catchupWindowMs: row.catchupWindowMs,
   }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i), assignments: { create: links(i) } }),
   updateData: (i, actor) => ({

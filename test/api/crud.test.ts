@@ -70,10 +70,18 @@ const CASES: Case[] = [
         version: '1.1.0',
         outputSchemaId: inputSchema.id,
         implementationHash: 'b'.repeat(64),
+        retryPolicy: { maximumAttempts: 5, initialIntervalMs: 200 },
+        timeouts: { startToCloseMs: 60_000 },
       };
       return {
         input,
-        expected: { ...input, description: '', taskQueue: `processor/${name}/1.0.0` },
+        expected: {
+          ...input,
+          description: '',
+          retryPolicy: null,
+          timeouts: null,
+          taskQueue: `processor/${name}/1.0.0`,
+        },
         replacement,
         replaced: { ...replacement, description: '', taskQueue: `processor/${name}/1.1.0` },
       };
@@ -141,6 +149,8 @@ const CASES: Case[] = [
         cronExpression: '0 */6 * * *',
         isScheduleEnabled: true,
         timezone: 'Europe/Paris',
+        overlapPolicy: 'BufferOne',
+        catchupWindowMs: 120_000,
       };
       const replacement = { version: '1.0', name: input.name, workflowId: workflow.id };
       return {
@@ -154,6 +164,8 @@ const CASES: Case[] = [
           cronExpression: null,
           isScheduleEnabled: false,
           timezone: null,
+          overlapPolicy: 'Skip',
+          catchupWindowMs: 60_000,
         },
       };
     },

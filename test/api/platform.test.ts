@@ -125,6 +125,9 @@ describe('platform', () => {
         expected[`/api/${entity}/{id}`] = ['get', 'put', 'delete'];
         for (const lookup of lookups[entity] ?? []) expected[`/api/${entity}${lookup}`] = ['get'];
       }
+      expected['/api/OrchestratedFlow/{id}/schedule'] = ['get'];
+      for (const action of ['trigger', 'backfill', 'pause', 'resume'])
+        expected[`/api/OrchestratedFlow/{id}/schedule/${action}`] = ['post'];
       const actual = Object.fromEntries(
         Object.entries(doc.paths as Record<string, object>).map(([path, item]) => [
           path,
@@ -136,7 +139,16 @@ describe('platform', () => {
 
     it('has component schemas for each entity input and output', () => {
       const names = Object.keys(doc.components.schemas).sort();
-      assert.deepEqual(names, ['Error', ...ENTITY_NAMES.flatMap((e) => [e, `${e}Input`])].sort());
+      const scheduleSchemas = [
+        'FlowSchedule',
+        'ScheduleBackfill',
+        'ScheduleBackfillRequest',
+        'ScheduleTriggered',
+      ];
+      assert.deepEqual(
+        names,
+        ['Error', ...ENTITY_NAMES.flatMap((e) => [e, `${e}Input`]), ...scheduleSchemas].sort(),
+      );
       const stepInput = doc.components.schemas.StepInput;
       assert.deepEqual(stepInput.required, ['version', 'name', 'processorId']);
       assert.deepEqual(stepInput.properties.entryCondition.anyOf, [
