@@ -31,6 +31,9 @@ export function runStatusOf(info: Pick<WorkflowExecutionInfo, 'status'>): RunSta
   return STATUS_NAMES[info.status.name] ?? 'Running';
 }
 
+/** A run as `GET /api/Orchestration/runs/{flowId}` lists it. */
+export type RunListItem = ReturnType<typeof runListItem>;
+
 /** A run as listed: what the visibility store knows, no worker needed. */
 export function runListItem(info: WorkflowExecutionInfo) {
   const attributes = info.typedSearchAttributes;

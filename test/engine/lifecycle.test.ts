@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { RunListItem } from '../../api/orchestration/run-status';
 import type { RunSummary } from '../../domain/flow-types';
 import { findFreePort } from '../../infra/ports';
 import { abortsSeen, attemptsSeen, scriptedProcessor } from '../fixtures/scripted-processor';
@@ -42,15 +43,7 @@ const ok = (output: unknown, more: Partial<StepSpec> = {}): StepSpec => ({
   ...more,
 });
 
-interface ListedRun {
-  runId: string;
-  workflowId: string;
-  status: string;
-  trigger: string;
-  correlationId: string | null;
-  startedAt: string;
-  completedAt: string | null;
-}
+type ListedRun = RunListItem;
 
 describe('run lifecycle through Temporal', () => {
   let engine: TestEngine;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadTestConfig, PROJECT_ROOT } from '../../infra/config';
+import { workerProcessEnv } from '../support/worker-env';
+import { PROJECT_ROOT } from '../../infra/config';
 import {
   createFlow,
   eventually,
@@ -28,19 +29,9 @@ interface WorkerProcess {
 
 /** Starts a processor worker process hosting the scripted processor `name`; resolves once it polls. */
 async function startWorkerProcess(name: string, databaseUrl: string): Promise<WorkerProcess> {
-  const env = loadTestConfig();
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER, name], {
     cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
-      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-      LOG_LEVEL: 'debug',
-      PROCESSOR_REREGISTER: '',
-      PROCESSOR: '',
-    },
+    env: workerProcessEnv(databaseUrl, 'debug'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

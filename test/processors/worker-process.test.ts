@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PROJECT_ROOT, loadTestConfig } from '../../infra/config';
+import { PROJECT_ROOT } from '../../infra/config';
 import { uppercaseProcessor } from '../../examples/uppercase-processor/processor';
 import { processorTaskQueue } from '../../domain/task-queue';
+import { workerProcessEnv } from '../support/worker-env';
 import { invocation, type ProcessorHarness, startProcessorHarness } from './harness';
 
 interface Exited {
@@ -32,20 +33,9 @@ function spawnWorker(
   databaseUrl: string,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Spawned {
-  const env = loadTestConfig();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
     cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
-      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-      LOG_LEVEL: 'info',
-      PROCESSOR_REREGISTER: '',
-      PROCESSOR: '',
-      ...extraEnv,
-    },
+    env: workerProcessEnv(databaseUrl, 'info', extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { RunListItem } from '../../api/orchestration/run-status';
 import { scriptedProcessor } from '../fixtures/scripted-processor';
 import { createFlow, eventually, startTestEngine, waitForRun, type TestEngine } from '../support/engine';
 import { unique } from '../support/fixtures';
@@ -17,15 +18,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Every minute of 03:00-03:59 UTC on 1 January: never due while the tests run, easy to backfill. */
 const NEW_YEAR_CRON = '* 3 1 1 *';
 
-interface RunItem {
-  runId: string;
-  workflowId: string;
-  status: string;
-  trigger: string;
-  correlationId: string | null;
-  startedAt: string;
-  completedAt: string | null;
-}
+type RunItem = RunListItem;
 
 describe('scheduled runs', () => {
   let engine: TestEngine;
