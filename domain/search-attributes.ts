@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
+import type { RunTrigger } from './flow-types';
 
 /**
  * Custom Temporal search attributes carried by every flow run. Registered on the dev server with
@@ -24,3 +25,21 @@ export const CORRELATION_ID_ATTRIBUTE = defineSearchAttributeKey(
   'CorrelationId',
   SearchAttributeType.KEYWORD,
 );
+
+/**
+ * The search attributes a run starts with, whoever starts it (the API, a schedule). A scheduled run has no
+ * correlation ID yet: the interpreter draws one and upserts it.
+ */
+export function runSearchAttributes(run: {
+  orchestratedFlowId: string;
+  orchestratedFlowName: string;
+  trigger: RunTrigger;
+  correlationId?: string;
+}): TypedSearchAttributes {
+  return new TypedSearchAttributes([
+    { key: FLOW_ID_ATTRIBUTE, value: run.orchestratedFlowId },
+    { key: FLOW_NAME_ATTRIBUTE, value: run.orchestratedFlowName },
+    { key: FLOW_TRIGGER_ATTRIBUTE, value: run.trigger },
+    ...(run.correlationId ? [{ key: CORRELATION_ID_ATTRIBUTE, value: run.correlationId }] : []),
+  ]);
+}

@@ -1,19 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { loadFlowSnapshot } from '../../activities/snapshot';
 import { definitionProblems } from '../../domain/definition';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
-import {
-  CORRELATION_ID_ATTRIBUTE,
-  FLOW_ID_ATTRIBUTE,
-  FLOW_NAME_ATTRIBUTE,
-  FLOW_TRIGGER_ATTRIBUTE,
-} from '../../domain/search-attributes';
+import { runSearchAttributes } from '../../domain/search-attributes';
 import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
 import type { PrismaClient } from '../../prisma/client';
 import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
-import { readRunSummary, runListItem } from './run-status';
+import { readRunSummary, runListItem, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
 /** Definitions up to this size travel in the run's input (Temporal's payload limit is 2 MB). */
@@ -109,12 +103,12 @@ export class OrchestrationService {
           args,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: FLOW_ID_ATTRIBUTE, value: orchestratedFlowId },
-            { key: FLOW_NAME_ATTRIBUTE, value: snapshot.orchestratedFlow.name },
-            { key: FLOW_TRIGGER_ATTRIBUTE, value: 'manual' },
-            { key: CORRELATION_ID_ATTRIBUTE, value: options.correlationId },
-          ]),
+          typedSearchAttributes: runSearchAttributes({
+            orchestratedFlowId,
+            orchestratedFlowName: snapshot.orchestratedFlow.name,
+            trigger: 'manual',
+            correlationId: options.correlationId,
+          }),
           memo: { correlationId: options.correlationId, ...(key ? { idempotencyKey: key } : {}) },
           staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
         }),
@@ -213,21 +207,26 @@ export class OrchestrationService {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    const found = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
-    const info = found.items[0];
+    const [info] = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
     if (!info) throw new NotFoundError('Run', `${runId} of flow ${orchestratedFlowId}`);
     return this.temporal(() => readRunSummary(this.client, info.workflowId, info.runId));
   }
 
   /** Runs of a flow, newest first, from Temporal's visibility store. */
   async runs(orchestratedFlowId: string, limit: number, offset: number) {
-    return this.list(orchestratedFlowId, undefined, limit, offset);
+    const query = runsQuery(orchestratedFlowId);
+    const [items, { count }] = await Promise.all([
+      this.list(orchestratedFlowId, undefined, limit, offset),
+      this.temporal(() => this.client.workflow.count(query)),
+    ]);
+    return { items, total: count };
   }
 
+  /** One page of the flow's runs (newest first); internal lookups need no total, so none is counted here. */
   private async list(orchestratedFlowId: string, extra: string | undefined, limit: number, offset: number) {
-    const query = `OrchestratedFlowId = '${orchestratedFlowId}'${extra ? ` AND ${extra}` : ''}`;
+    const query = runsQuery(orchestratedFlowId, extra);
     return this.temporal(async () => {
-      const items: ReturnType<typeof runListItem>[] = [];
+      const items: RunListItem[] = [];
       let index = 0;
       for await (const info of this.client.workflow.list({
         query,
@@ -236,8 +235,7 @@ export class OrchestrationService {
         if (index++ >= offset) items.push(runListItem(info));
         if (items.length >= limit) break;
       }
-      const { count } = await this.client.workflow.count(query);
-      return { items, total: count };
+      return items;
     });
   }
 
@@ -251,7 +249,7 @@ export class OrchestrationService {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    const listed = (await this.list(orchestratedFlowId, undefined, 1, 0)).items[0];
+    const [listed] = await this.list(orchestratedFlowId, undefined, 1, 0);
     if (listed)
       candidates.push({
         workflowId: listed.workflowId,
@@ -272,7 +270,7 @@ export class OrchestrationService {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
     const listed = await this.list(orchestratedFlowId, `ExecutionStatus = 'Running'`, 100, 0);
-    for (const item of listed.items) open.set(item.runId, { workflowId: item.workflowId, runId: item.runId });
+    for (const item of listed) open.set(item.runId, { workflowId: item.workflowId, runId: item.runId });
     return [...open.values()];
   }
 
@@ -288,6 +286,10 @@ export class OrchestrationService {
     }
   }
 }
+
+/** The visibility query for a flow's runs (IDs are validated GUIDs, so no quoting issues). */
+const runsQuery = (orchestratedFlowId: string, extra?: string) =>
+  `OrchestratedFlowId = '${orchestratedFlowId}'${extra ? ` AND ${extra}` : ''}`;
 
 const pick = (run: StartedRun) => ({
   workflowId: run.workflowId,

@@ -10,6 +10,7 @@ import {
   FLOW_ID_ATTRIBUTE,
   FLOW_NAME_ATTRIBUTE,
   FLOW_TRIGGER_ATTRIBUTE,
+  runSearchAttributes,
 } from '../../domain/search-attributes';
 import { FLOW_WORKFLOW_TYPE } from '../../domain/task-queue';
 import { DEFAULT_TIME_ZONE, TEMPORAL_OVERLAP, toTemporalCron, type OverlapPolicy } from './spec';
@@ -94,11 +95,11 @@ export function updateOptions(wanted: DesiredSchedule): ScheduleUpdateOptions {
       taskQueue: wanted.taskQueue,
       workflowId: scheduledRunWorkflowId(wanted.orchestratedFlowId),
       args: runArgs(wanted),
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: FLOW_ID_ATTRIBUTE, value: wanted.orchestratedFlowId },
-        { key: FLOW_NAME_ATTRIBUTE, value: wanted.orchestratedFlowName },
-        { key: FLOW_TRIGGER_ATTRIBUTE, value: 'schedule' },
-      ]),
+      typedSearchAttributes: runSearchAttributes({
+        orchestratedFlowId: wanted.orchestratedFlowId,
+        orchestratedFlowName: wanted.orchestratedFlowName,
+        trigger: 'schedule',
+      }),
       staticSummary: `${wanted.orchestratedFlowName} (scheduled)`,
     },
     policies: {
