@@ -90,7 +90,7 @@ async function main(): Promise<number> {
         'tsx',
         '--test',
         '--test-reporter=spec',
-        '--test-concurrency=4',
+        '--test-concurrency=3',
         '--test-timeout=180000',
         ...files,
       ],

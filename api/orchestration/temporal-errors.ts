@@ -24,9 +24,10 @@ export function isTemporalUnavailable(error: unknown): boolean {
 
 /**
  * How long one API operation may wait on Temporal. Without a deadline the client's gRPC retries keep an unreachable
- * server's caller waiting about 20 s before the 503; with one they stop at it (see `deadlineAwareRetry`).
+ * server's caller waiting about 20 s before the 503; with one they stop at it (see `deadlineAwareRetry`). Long
+ * enough that a busy but reachable server (a loaded dev server creating a schedule) is not mistaken for a down one.
  */
-export const TEMPORAL_CALL_TIMEOUT_MS = 5_000;
+export const TEMPORAL_CALL_TIMEOUT_MS = 10_000;
 
 /**
  * Runs Temporal calls under a deadline of `timeoutMs` (calls inside `work` that set their own deadline keep it); an
