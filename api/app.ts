@@ -1,8 +1,10 @@
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import type { PrismaClient } from '../prisma/client';
+import { ApiMetrics } from '../infra/metrics';
+import { poolFigures, type PrismaClient } from '../prisma/client';
 import { CrudService } from './crud-service';
 import { ENTITIES } from './entities';
 import { errorHandler, notFound } from './middleware/errors';
@@ -29,6 +31,8 @@ export interface AppDeps {
   orchestratorTaskQueue?: string;
   bodyLimit?: string;
   version?: string;
+  /** Served at `GET /metrics`; default: a registry of its own over the Prisma client's pool. */
+  metrics?: ApiMetrics;
 }
 
 /** Builds the express application. Thin: routes parse, services decide, one middleware maps errors. */
@@ -40,14 +44,18 @@ export function createApp({
   orchestratorTaskQueue,
   bodyLimit = '1mb',
   version = '0.1.0',
+  metrics = new ApiMetrics(() => poolFigures(prisma)),
 }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, metrics));
   app.use(express.json({ limit: bodyLimit, strict: false }));
 
   app.use(healthRouter({ prisma, temporal }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   const openApi = buildOpenApiDocument(ENTITIES, version);
   app.get('/openapi.json', (_req, res) => {
@@ -56,7 +64,12 @@ export function createApp({
   app.use('/swagger', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'FlowOrchestrator API' }));
 
   const crud = new CrudService(prisma);
-  const client = new Client({ connection: temporal, namespace });
+  // The interceptor carries the request's trace into every run it starts (a no-op while tracing is off).
+  const client = new Client({
+    connection: temporal,
+    namespace,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
   // Every write of an OrchestratedFlow keeps its Temporal Schedule in step, inside the write's transaction.
   const schedules = new ScheduleService(prisma, client, orchestratorTaskQueue);
   app.use('/api/OrchestratedFlow', scheduleRouter(schedules));
@@ -66,7 +79,7 @@ export function createApp({
   }
   app.use(
     '/api/Orchestration',
-    orchestrationRouter(new OrchestrationService(prisma, client, orchestratorTaskQueue)),
+    orchestrationRouter(new OrchestrationService(prisma, client, orchestratorTaskQueue, metrics)),
   );
 
   app.use(notFound);

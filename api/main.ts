@@ -1,5 +1,7 @@
+import '../infra/instrument';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
     stopping = true;
     (reconciler?.stop() ?? Promise.resolve())
       .then(() => api.close())
-      .then(() => Promise.all([prisma.$disconnect(), temporal.close()]))
+      .then(() => Promise.all([prisma.$disconnect(), temporal.close(), telemetry().shutdown()]))
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -209,12 +209,26 @@ export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], v
   let paths: Record<string, object> = {
     '/health': {
       get: {
-        tags: ['Health'],
-        summary: 'Liveness of the API and its dependencies',
+        tags: ['Operations'],
+        summary: 'Liveness: the API process answers',
+        responses: { 200: { description: '`{ status: "Healthy" }`' } },
+      },
+    },
+    '/health/ready': {
+      get: {
+        tags: ['Operations'],
+        summary: 'Readiness: Postgres answers, every migration is applied, Temporal answers',
         responses: {
-          200: { description: 'Postgres and Temporal answer' },
-          503: { description: 'A dependency is down' },
+          200: { description: '`{ status: "Healthy", checks: { postgres, migrations, temporal } }`' },
+          503: { description: 'Each failing check names its reason' },
         },
+      },
+    },
+    '/metrics': {
+      get: {
+        tags: ['Operations'],
+        summary: 'Prometheus metrics: HTTP latency, runs started, database pool, process figures',
+        responses: { 200: { description: 'Prometheus text exposition format' } },
       },
     },
   };

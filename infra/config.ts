@@ -45,6 +45,13 @@ const configSchema = z.object({
   DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   DEV_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   DEV_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /**
+   * Port of a worker process's operations server (`/metrics`, `/health`, `/health/ready`); 0 picks a free one.
+   * `npm run dev` serves every worker's metrics on this port too.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface the operations server binds to. */
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** Maximum accepted JSON request body. */
   BODY_LIMIT: z.string().default('1mb'),
   /** The processor type `workers/processor.ts` hosts when no argument names one (e.g. `transform`). */
@@ -74,6 +81,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function parseEnvironment<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, title: string): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`${title}:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
 /**
  * Parses the configuration from an environment (by default `process.env`). This is the only place that reads
  * `process.env`; everything else receives a `Config`.
@@ -81,12 +97,43 @@ export class ConfigError extends Error {
  * @throws ConfigError listing every invalid variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-  return parsed.data;
+  return parseEnvironment(configSchema, env, 'Invalid configuration');
+}
+
+const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+
+/**
+ * The OpenTelemetry variables this project decides on (the OTel packages read the rest themselves: headers,
+ * timeouts, OTEL_TRACES_SAMPLER, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, …).
+ */
+const telemetryConfigSchema = z.object({
+  OTEL_SDK_DISABLED: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', 'TRUE', 'FALSE', '1', '0'])
+      .default('false')
+      .transform((value) => value.toLowerCase() === 'true' || value === '1'),
+  ),
+  /** Comma-separated: otlp, console, none. Unset: otlp when an OTLP endpoint is set, otherwise nothing. */
+  OTEL_TRACES_EXPORTER: z.preprocess(emptyAsUndefined, z.string().optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(OTLP_PROTOCOLS).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(OTLP_PROTOCOLS).optional()),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** As in `Config`: names a processor worker's default service (`flow-processor-<name>`). */
+  PROCESSOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+});
+
+export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
+
+/**
+ * Parses the OpenTelemetry subset of the environment (read once, before anything else, by `infra/instrument.ts`).
+ *
+ * @throws ConfigError listing every invalid variable.
+ */
+export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  return parseEnvironment(telemetryConfigSchema, env, 'Invalid OpenTelemetry configuration');
 }
 
 const testConfigSchema = z.object({
@@ -96,6 +143,8 @@ const testConfigSchema = z.object({
   FLOW_TEST_TEMPLATE_DB: z.string().min(1),
   TEMPORAL_ADDRESS: z.string().min(1),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** A namespace created for one test file whose processes run on the default task queues. */
+  FLOW_TEST_ISOLATED_NAMESPACE: z.string().min(1),
   TEMPORAL_CLI: z.string().min(1),
 });
 

@@ -1,11 +1,19 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
+
+/** The trace a line was logged in (when tracing is on), so a log line leads to its trace and back. */
+function traceFields(): Record<string, string> {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context && isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : {};
+}
 
 /** The process logger: JSON lines on stdout. Payloads and secrets are never logged at info level. */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
   return pino({
     name,
     level: config.LOG_LEVEL,
+    mixin: traceFields,
     redact: {
       paths: ['*.password', '*.apiKey', '*.authorization', 'req.headers.authorization'],
       censor: '[redacted]',

@@ -38,13 +38,30 @@ export async function migrateDeploy(databaseUrl: string, log?: (line: string) =>
   if (code !== 0) throw new MigrationError(`prisma migrate deploy failed (exit ${code}):\n${output.trim()}`);
 }
 
+/** The migrations a database has finished applying (`migration_name` rows). */
+export const APPLIED_MIGRATIONS_SQL =
+  'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
+
+let localListing: Promise<string[]> | undefined;
+
+/** The migration folders under `prisma/migrations`, in order (read once per process). */
+export function localMigrations(): Promise<string[]> {
+  localListing ??= readdir(path.join(PROJECT_ROOT, 'prisma', 'migrations'), { withFileTypes: true }).then(
+    (entries) =>
+      entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort(),
+  );
+  return localListing;
+}
+
 /**
  * Names of migration folders under `prisma/migrations` not yet recorded as finished in `_prisma_migrations`
  * (all of them on an empty database). Lets startup skip the Prisma CLI (~10 s) when nothing is pending.
  */
 export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
-  const entries = await readdir(path.join(PROJECT_ROOT, 'prisma', 'migrations'), { withFileTypes: true });
-  const local = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const local = await localMigrations();
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -52,9 +69,7 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
       `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`,
     );
     if (!table.rows[0]?.exists) return local;
-    const applied = await client.query<{ migration_name: string }>(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
+    const applied = await client.query<{ migration_name: string }>(APPLIED_MIGRATIONS_SQL);
     const done = new Set(applied.rows.map((row) => row.migration_name));
     return local.filter((name) => !done.has(name));
   } finally {

@@ -29,6 +29,8 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   /** Namespace created at launch and waited for. Default `default`. */
   namespace?: string;
+  /** More namespaces created at launch (e.g. one a test keeps to itself). */
+  extraNamespaces?: string[];
   /** Search attributes registered at launch, name → type. Default `SEARCH_ATTRIBUTES`. */
   searchAttributes?: Record<string, string>;
   /** Address the frontend (and UI) bind to. Default `127.0.0.1`. */
@@ -98,6 +100,7 @@ async function launch(options: TemporalDevServerOptions): Promise<TemporalDevSer
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(options.dbFile === undefined ? [] : ['--db-filename', path.resolve(options.dbFile)]),
     ...(namespace === 'default' ? [] : ['--namespace', namespace]),
+    ...(options.extraNamespaces ?? []).flatMap((extra) => ['--namespace', extra]),
     ...Object.entries(options.searchAttributes ?? SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
       '--search-attribute', `${name}=${type}`,
     ]),

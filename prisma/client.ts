@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from './generated/client';
 
 export type { PrismaClient } from './generated/client';
@@ -11,12 +12,26 @@ export interface PrismaClientOptions {
   connectionTimeoutMs?: number;
 }
 
+const pools = new WeakMap<PrismaClient, Pool>();
+
 /** Creates a Prisma client on the node-postgres driver adapter (no native query engine). */
 export function createPrismaClient(databaseUrl: string, options: PrismaClientOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
-  return new PrismaClient({ adapter });
+  // $disconnect() ends the pool, as it would end one the adapter made itself.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+/** The connection figures of a client's pool (for metrics); undefined for clients made elsewhere. */
+export function poolFigures(
+  prisma: PrismaClient,
+): { total: number; idle: number; waiting: number; max: number } | undefined {
+  const pool = pools.get(prisma);
+  if (!pool) return undefined;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max };
 }

@@ -3,17 +3,23 @@
  *
  * Postgres: DATABASE_URL, or embedded Postgres with data under DATA_DIR/postgres (kept across restarts).
  * Temporal: TEMPORAL_ADDRESS, or the Temporal dev server (with Web UI) keeping state in DATA_DIR/temporal.sqlite.
- * Then: pending migrations, the API. Ctrl-C / SIGTERM stops everything this command started, in reverse order.
+ * Then: pending migrations, the workers, the API. Ctrl-C / SIGTERM stops everything this command started, in
+ * reverse order. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set; the API and each
+ * worker then export spans under their own service names, as they would from separate processes.
  */
+import '../infra/instrument';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { startScheduleReconciler } from '../api/schedules/reconciler';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { loadConfig } from '../infra/config';
+import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
+import { WorkerMetrics } from '../infra/metrics';
+import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { migrateIfPending } from '../infra/migrate';
 import { ensureSearchAttributes } from '../infra/search-attributes';
@@ -22,10 +28,20 @@ import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
 import { createBuiltinProcessors } from '../activities/processors';
+import { startOpsServer } from '../workers/ops-server';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
+import { installWorkerRuntime } from '../workers/runtime';
+import { workerRunningProbe } from '../workers/worker-probe';
 
 type Stop = () => Promise<unknown>;
+
+function tracing(): string {
+  const { enabled, exporters } = telemetry();
+  return enabled
+    ? `on: ${exporters.join(', ')} (OTEL_* settings)`
+    : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export traces)';
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -40,12 +56,13 @@ async function main(): Promise<void> {
       await stop().catch((error: unknown) => logger.warn({ err: error, name }, 'could not stop cleanly'));
     process.exit(code);
   };
-  // This command stops the workers itself, in order (API first, then workers, then servers).
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  stops.push({ name: 'telemetry', stop: () => telemetry().shutdown() });
 
   try {
+    // This command stops the workers itself, in order (API first, then workers, then servers).
+    const runtime = await installWorkerRuntime(createLogger(config, 'temporal'), { shutdownSignals: [] });
     await mkdir(config.DATA_DIR, { recursive: true });
 
     let databaseUrl = config.DATABASE_URL;
@@ -103,11 +120,14 @@ async function main(): Promise<void> {
       : { address: temporalAddress };
     const workerConnection = await NativeConnection.connect(temporalOptions);
     stops.push({ name: 'worker connection', stop: () => workerConnection.close() });
+    // One process, one set of worker metrics: the orchestrator's runs and every processor's steps.
+    const workerMetrics = new WorkerMetrics();
     const orchestrator = await createOrchestratorWorker({
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       prisma,
       logger: createLogger(config, 'orchestrator'),
+      metrics: workerMetrics,
     });
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
@@ -124,6 +144,7 @@ async function main(): Promise<void> {
           logger: processorLogger,
           reregister: config.PROCESSOR_REREGISTER,
           shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
+          metrics: workerMetrics,
         }),
       ),
     );
@@ -131,6 +152,20 @@ async function main(): Promise<void> {
       void processor.run();
       stops.push({ name: `processor ${processor.taskQueue}`, stop: () => processor.shutdown() });
     }
+    const ops = await startOpsServer({
+      port: config.METRICS_PORT,
+      host: config.METRICS_HOST,
+      metrics: workerMetrics,
+      sdkMetricsUrl: runtime.sdkMetricsUrl,
+      logger: createLogger(config, 'workers'),
+      probes: {
+        orchestrator: workerRunningProbe(orchestrator),
+        ...Object.fromEntries(processors.map((p) => [p.taskQueue, workerRunningProbe(p.worker)])),
+        temporal: temporalProbe(workerConnection, 1_750),
+        postgres: () => prisma.$queryRaw`SELECT 1`,
+      },
+    });
+    stops.push({ name: 'workers metrics server', stop: () => ops.close() });
 
     const temporalConnection = lazyTemporalConnection(temporalOptions);
     const api = await startApi({
@@ -161,7 +196,9 @@ async function main(): Promise<void> {
       `  API          ${api.url}/api`,
       `  Swagger UI   ${api.url}/swagger/`,
       `  OpenAPI      ${api.url}/openapi.json`,
-      `  Health       ${api.url}/health`,
+      `  Health       ${api.url}/health/ready (API), ${ops.url}/health/ready (workers)`,
+      `  Metrics      ${api.url}/metrics (API), ${ops.url}/metrics (workers)`,
+      `  Tracing      ${tracing()}`,
       `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Workers      orchestrator on flow-orchestrator; ${processors.map((p) => p.taskQueue).join(', ')}`,
       ...(temporalUi ? [`  Temporal UI  ${temporalUi}`] : []),

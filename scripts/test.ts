@@ -16,6 +16,8 @@ import { startTemporalDevServer } from '../infra/temporal-dev-server';
 
 const TEST_DIRS = ['domain', 'api', 'activities', 'workflows', 'workers', 'infra', 'prisma', 'test'];
 const TEMPLATE_DB = 'flow_template';
+/** A namespace for tests whose processes use the default task queues (they would share them in `default`). */
+const ISOLATED_NAMESPACE = 'flow-isolated';
 
 async function findTestFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -70,7 +72,7 @@ async function main(): Promise<number> {
         database: 'postgres',
         persistent: false,
       }),
-      startTemporalDevServer({ cliPath: cli, headless: true }),
+      startTemporalDevServer({ cliPath: cli, headless: true, extraNamespaces: [ISOLATED_NAMESPACE] }),
     ]);
     cleanups.push(
       () => postgres.stop(),
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
           ...process.env,
           FLOW_TEST_ADMIN_URL: postgres.adminUrl,
           FLOW_TEST_TEMPLATE_DB: TEMPLATE_DB,
+          FLOW_TEST_ISOLATED_NAMESPACE: ISOLATED_NAMESPACE,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: temporal.namespace,
           TEMPORAL_CLI: cli,

@@ -1,8 +1,28 @@
-import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import {
+  type InjectedSinks,
+  type NativeConnection,
+  Worker,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
+import type { WorkerMetrics } from '../infra/metrics';
+import { telemetry } from '../infra/telemetry';
 import type { PrismaClient } from '../prisma/client';
+import type { FlowMetricsSinks } from '../workflows/interceptors';
+import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+
+/** The interpreter's workflow interceptor modules: every worker and bundle of `workflows/index` must include them. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
+
+/** `service.name` of the orchestrator's spans. */
+export const ORCHESTRATOR_SERVICE_NAME = 'flow-orchestrator';
 
 export interface OrchestratorWorkerOptions {
   connection: NativeConnection;
@@ -13,6 +33,24 @@ export interface OrchestratorWorkerOptions {
   taskQueue?: string;
   /** A pre-built bundle (production); default: bundle `workflows/index.ts` at startup. */
   workflowBundle?: WorkflowBundleOption;
+  /** Where runs that finish are counted (`flow_runs_finished_total`). */
+  metrics?: WorkerMetrics;
+}
+
+/**
+ * The sinks the interpreter's interceptors call: workflow spans to the process's span processor (a no-op while
+ * tracing is off), finished runs to the metrics.
+ */
+function orchestratorSinks(
+  metrics: WorkerMetrics | undefined,
+): InjectedSinks<FlowMetricsSinks & OpenTelemetrySinks> {
+  const traces = telemetry();
+  return {
+    exporter: makeWorkflowExporter(traces.spanProcessor, traces.resource(ORCHESTRATOR_SERVICE_NAME)),
+    flowMetrics: {
+      runFinished: { fn: (_info, status, trigger) => metrics?.runsFinished.inc({ status, trigger }) },
+    },
+  };
 }
 
 /**
@@ -21,6 +59,7 @@ export interface OrchestratorWorkerOptions {
  */
 export async function createOrchestratorWorker(options: OrchestratorWorkerOptions): Promise<Worker> {
   const taskQueue = options.taskQueue ?? ORCHESTRATOR_TASK_QUEUE;
+  const tracer = telemetry().tracer(ORCHESTRATOR_SERVICE_NAME);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -29,6 +68,17 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows/index') }),
     activities: createOrchestratorActivities({ prisma: options.prisma }),
+    interceptors: {
+      // A pre-built bundle already holds them (scripts/bundle-workflows.ts).
+      ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: orchestratorSinks(options.metrics),
   });
   options.logger.info({ taskQueue }, 'orchestrator worker created');
   return worker;

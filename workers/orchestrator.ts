@@ -1,20 +1,29 @@
 /** Entry point of the orchestrator worker: `tsx workers/orchestrator.ts` (or `node dist/workers/orchestrator.js`). */
+import '../infra/instrument';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../infra/config';
+import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
+import { WorkerMetrics } from '../infra/metrics';
+import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
+import { startOpsServer } from './ops-server';
 import { createOrchestratorWorker } from './orchestrator-worker';
+import { installWorkerRuntime } from './runtime';
+import { workerRunningProbe } from './worker-probe';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'orchestrator');
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
     throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
+  // The Temporal runtime drains the worker on SIGINT / SIGTERM; run() resolves once it has.
+  const runtime = await installWorkerRuntime(logger);
   const prisma = createPrismaClient(config.DATABASE_URL);
   const temporal = temporalConnectionOptions(config.TEMPORAL_ADDRESS, config);
   const connection = await NativeConnection.connect(temporal);
@@ -24,6 +33,7 @@ async function main(): Promise<void> {
     .catch((error: unknown) => logger.warn({ err: error }, 'could not register search attributes'))
     .finally(() => client.close());
   try {
+    const metrics = new WorkerMetrics();
     // Compiled builds ship a pre-bundled workflow (dist/workflow-bundle.js, see scripts/bundle-workflows.ts).
     const bundle = path.join(__dirname, '..', 'workflow-bundle.js');
     const worker = await createOrchestratorWorker({
@@ -31,14 +41,32 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       prisma,
       logger,
+      metrics,
       ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : {}),
     });
-    // The Temporal runtime drains the worker on SIGINT / SIGTERM; run() resolves once it has.
-    await worker.run();
-    logger.info('orchestrator worker drained');
+    const ops = await startOpsServer({
+      port: config.METRICS_PORT,
+      host: config.METRICS_HOST,
+      metrics,
+      sdkMetricsUrl: runtime.sdkMetricsUrl,
+      logger,
+      probes: {
+        worker: workerRunningProbe(worker),
+        temporal: temporalProbe(connection, 1_750),
+        postgres: () => prisma.$queryRaw`SELECT 1`,
+      },
+    });
+    logger.info({ url: ops.url }, 'metrics and health listening');
+    try {
+      await worker.run();
+      logger.info('orchestrator worker drained');
+    } finally {
+      await ops.close();
+    }
   } finally {
     await connection.close();
     await prisma.$disconnect();
+    await telemetry().shutdown();
   }
 }
 

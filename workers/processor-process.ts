@@ -2,10 +2,16 @@ import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import type { ProcessorDefinition } from '../activities/sdk';
 import { type Config, loadConfig } from '../infra/config';
+import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
+import { WorkerMetrics } from '../infra/metrics';
+import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
+import { startOpsServer } from './ops-server';
 import { startProcessorWorker } from './processor-worker';
+import { installWorkerRuntime } from './runtime';
+import { workerRunningProbe } from './worker-probe';
 
 export interface ProcessorProcessArgs {
   /** The first positional argument (e.g. a processor name). */
@@ -37,7 +43,8 @@ function parseCommandLine(argv: string[]): ProcessorProcessArgs {
 /**
  * The body of a processor worker process (`workers/processor.ts`, or a custom processor's own entry point): parses
  * the configuration and the command line (`[name] [--reregister]`), connects, hosts the chosen processor until
- * SIGINT / SIGTERM, then drains and closes its connections.
+ * SIGINT / SIGTERM, then drains and closes its connections. Serves `/metrics`, `/health` and `/health/ready` on
+ * METRICS_PORT. The entry point's first import must be `infra/instrument` (tracing starts before `http` loads).
  *
  * @throws ProcessorUsageError, ImplementationHashMismatchError, or a connection error; the caller exits non-zero.
  */
@@ -57,28 +64,48 @@ export async function runProcessorProcess(
       'DATABASE_URL and TEMPORAL_ADDRESS must be set (beside `npm run dev`: the Postgres URL and Temporal address it prints)',
     );
 
+  const runtime = await installWorkerRuntime(logger);
   const prisma = createPrismaClient(databaseUrl, { poolSize: 2 });
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(temporalConnectionOptions(temporalAddress, config));
+    const metrics = new WorkerMetrics();
     const hosted = await startProcessorWorker({
       definition,
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       prisma,
       logger,
+      metrics,
       reregister: args.reregister || config.PROCESSOR_REREGISTER,
       shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
     });
     await prisma.$disconnect(); // only needed at startup
+    const ops = await startOpsServer({
+      port: config.METRICS_PORT,
+      host: config.METRICS_HOST,
+      metrics,
+      sdkMetricsUrl: runtime.sdkMetricsUrl,
+      logger,
+      probes: {
+        worker: workerRunningProbe(hosted.worker),
+        temporal: temporalProbe(connection, 1_750),
+      },
+    });
+    logger.info({ url: ops.url }, 'metrics and health listening');
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => {
         logger.info({ signal }, 'draining');
         hosted.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'));
       });
-    await hosted.run();
+    try {
+      await hosted.run();
+    } finally {
+      await ops.close();
+    }
   } finally {
     await connection?.close();
     await prisma.$disconnect();
+    await telemetry().shutdown();
   }
 }

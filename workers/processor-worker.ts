@@ -1,3 +1,7 @@
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import {
@@ -8,8 +12,12 @@ import {
   type ProcessorDefinition,
 } from '../activities/sdk';
 import { processorTaskQueue } from '../domain/task-queue';
+import type { WorkerMetrics } from '../infra/metrics';
+import { processorServiceName } from '../infra/service-name';
+import { telemetry } from '../infra/telemetry';
 import type { PrismaClient } from '../prisma/client';
 import { ensureProcessorRegistered, type RegisteredProcessor } from './processor-registration';
+import { StepAttemptInterceptor } from './step-interceptor';
 
 export interface ProcessorWorkerOptions {
   definition: ProcessorDefinition;
@@ -24,6 +32,8 @@ export interface ProcessorWorkerOptions {
   taskQueue?: string;
   /** How long a shutdown lets running steps finish before cancelling them (default 20 s). */
   shutdownGraceTimeMs?: number;
+  /** Where step attempts are counted (`flow_step_duration_seconds`, `flow_step_attempts_total`). */
+  metrics?: WorkerMetrics;
 }
 
 export interface ProcessorWorker {
@@ -61,11 +71,22 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
   } catch (error) {
     throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });
   }
+  const tracer = telemetry().tracer(processorServiceName(definition.name));
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
     activities: { [definition.name]: asStepActivity(activity) },
+    interceptors: {
+      activity: [
+        // Outermost: the attempt's span, continuing the run's trace from the activity's headers.
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+        (ctx) => ({ inbound: new StepAttemptInterceptor(ctx, definition.name, options.metrics) }),
+      ],
+    },
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 20_000,
     // Heartbeats are how a stop reaches a running step. Without a step heartbeat timeout the SDK would send them
     // only every 30 s; at most once a second keeps a stop prompt and the history small.

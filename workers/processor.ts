@@ -4,6 +4,7 @@
  * (or `node dist/workers/processor.js …`; the name may also come from PROCESSOR, re-registration from
  * PROCESSOR_REREGISTER=true). A custom processor has its own entry point calling `runProcessorProcess`.
  */
+import '../infra/instrument';
 import {
   BUILTIN_PROCESSOR_NAMES,
   BUILTIN_PROCESSORS,

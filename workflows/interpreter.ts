@@ -10,6 +10,7 @@ import {
   condition,
   defineQuery,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -128,6 +129,9 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     correlationId,
     startedAt: info.startTime.toISOString(),
   };
+  // Every line of the run's log carries these (and, from the workflow logger, workflowId and runId); never payloads.
+  const logged = { correlationId, orchestratedFlowId: input.orchestratedFlowId };
+  log.info('run started', { ...logged, trigger: input.trigger });
   // What the status query can show grows as the run loads its definition.
   const loaded: { snapshot?: FlowSnapshot; plan?: RunPlan } = {};
   let states: Record<string, StepState> = {};
@@ -159,6 +163,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   const finish = (final: RunStatus) => {
     status = final;
     completedAt = now();
+    log.info('run finished', { ...logged, status: final });
     return summary();
   };
 
@@ -215,18 +220,22 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
           output: result.output,
         },
       };
+      log.info('step succeeded', { ...logged, stepId, attempts: result.attempt });
     } catch (error) {
-      const cancelled = isCancellation(error);
+      const failure = isCancellation(error) ? undefined : stepError(error);
+      const attempts = attemptsOf(error, options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS);
       states = {
         ...states,
         [stepId]: {
           ...states[stepId]!,
-          status: cancelled ? 'Cancelled' : 'Failed',
+          status: failure ? 'Failed' : 'Cancelled',
           completedAt: now(),
-          attempts: attemptsOf(error, options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS),
-          ...(cancelled ? { reason: 'the run was stopped while the step ran' } : { error: stepError(error) }),
+          attempts,
+          ...(failure ? { error: failure } : { reason: 'the run was stopped while the step ran' }),
         },
       };
+      if (failure) log.warn('step failed', { ...logged, stepId, attempts, errorType: failure.type });
+      else log.info('step cancelled', { ...logged, stepId, attempts });
     }
   };
 

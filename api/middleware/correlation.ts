@@ -1,15 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import { context, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { CORRELATION_ID_SPAN_ATTRIBUTE } from '../../infra/telemetry-attributes';
+import type { ApiMetrics } from '../../infra/metrics';
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';
 const ACCEPTABLE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Requests no route matched share one label, so stray paths cannot grow the metric without bound. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+/** The route template that served a request (`/api/Step/:id`), or `UNMATCHED_ROUTE`. */
+function routeOf(req: Request): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : UNMATCHED_ROUTE;
+}
+
 /**
  * Accepts the caller's `X-Correlation-ID` (or makes one), echoes it on the response, and gives the request a logger
- * that carries it. Also settles the caller's identity: a fixed `anonymous` until authentication exists.
+ * that carries it. Names the request's trace span after its route and tags it with the correlation ID, and records
+ * `http_request_duration_seconds`. Also settles the caller's identity: a fixed `anonymous` until authentication
+ * exists.
  */
-export function requestContext(logger: Logger): RequestHandler {
+export function requestContext(logger: Logger, metrics?: ApiMetrics): RequestHandler {
   return (req, res, next) => {
     const offered = req.get(CORRELATION_HEADER);
     const correlationId = offered && ACCEPTABLE.test(offered) ? offered : randomUUID();
@@ -18,16 +33,30 @@ export function requestContext(logger: Logger): RequestHandler {
     res.locals.actor = 'anonymous';
     const log = logger.child({ correlationId });
     res.locals.log = log;
+    trace.getActiveSpan()?.setAttribute(CORRELATION_ID_SPAN_ATTRIBUTE, correlationId);
+    // The HTTP instrumentation names its span `<method> <route>` from this, when the span ends.
+    const rpc = getRPCMetadata(context.active());
     const started = process.hrtime.bigint();
+    let route = UNMATCHED_ROUTE;
+    // The route is known once a handler answers; the span ends right after the response is written.
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
+    res.writeHead = ((...args: unknown[]) => {
+      route = routeOf(req);
+      if (rpc?.type === RPCType.HTTP && route !== UNMATCHED_ROUTE) rpc.route = route;
+      return writeHead(...args);
+    }) as typeof res.writeHead;
     res.on('finish', () => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const route = (req.route as { path?: string } | undefined)?.path;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics?.httpRequestDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        seconds,
+      );
       log.info(
         {
           method: req.method,
-          route: route ? `${req.baseUrl}${route}` : req.path,
+          route: route === UNMATCHED_ROUTE ? req.path : route,
           status: res.statusCode,
-          durationMs,
+          durationMs: seconds * 1000,
         },
         'request',
       );

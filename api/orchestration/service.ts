@@ -4,6 +4,7 @@ import { definitionProblems } from '../../domain/definition';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
 import { runSearchAttributes } from '../../domain/search-attributes';
 import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
+import type { ApiMetrics } from '../../infra/metrics';
 import type { PrismaClient } from '../../prisma/client';
 import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
@@ -34,6 +35,7 @@ export class OrchestrationService {
     private readonly prisma: PrismaClient,
     private readonly client: Client,
     private readonly taskQueue: string = ORCHESTRATOR_TASK_QUEUE,
+    private readonly metrics?: ApiMetrics,
   ) {}
 
   /**
@@ -113,6 +115,7 @@ export class OrchestrationService {
           staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
         }),
       );
+      this.metrics?.runsStarted.inc({ trigger: 'manual' });
       started = {
         message: 'Orchestration started successfully',
         orchestratedFlowId,

@@ -1,5 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
+import { checkReadiness, temporalProbe } from '../../infra/health';
+import { APPLIED_MIGRATIONS_SQL, localMigrations } from '../../infra/migrate';
 import type { PrismaClient } from '../../prisma/client';
 
 export interface HealthDeps {
@@ -9,61 +11,37 @@ export interface HealthDeps {
   timeoutMs?: number;
 }
 
-interface CheckResult {
-  status: 'Healthy' | 'Unhealthy';
-  durationMs: number;
-  error?: string;
+/** Throws naming the migrations under prisma/migrations the database has not finished applying. */
+async function migrationsApplied(prisma: PrismaClient): Promise<void> {
+  const rows = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(APPLIED_MIGRATIONS_SQL);
+  const applied = new Set(rows.map((row) => row.migration_name));
+  const pending = (await localMigrations()).filter((name) => !applied.has(name));
+  if (pending.length > 0)
+    throw new Error(
+      `${pending.length} migration(s) not applied: ${pending.join(', ')} (run npm run migrate)`,
+    );
 }
 
-/** A one-line reason: the last non-empty line of the message (Prisma puts the cause there), else the code. */
-function reason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const lines = error.message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  const last = lines[lines.length - 1];
-  const quoted = last ? /Message: `(.+)`$/.exec(last)?.[1] : undefined;
-  const code = (error as { code?: unknown }).code;
-  return quoted ?? last ?? (typeof code === 'string' || typeof code === 'number' ? String(code) : error.name);
-}
-
-async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<CheckResult> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { status: 'Healthy', durationMs: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { status: 'Unhealthy', durationMs: Math.round(performance.now() - started), error: reason(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** `GET /health`: 200 when Postgres and Temporal both answer, 503 naming the failing check otherwise. */
+/**
+ * `GET /health`: liveness, 200 whenever the process answers. `GET /health/ready`: 200 when Postgres answers, every
+ * migration is applied and Temporal answers; 503 naming each failing check otherwise.
+ */
 export function healthRouter({ prisma, temporal, timeoutMs = 2_000 }: HealthDeps): Router {
   const router = Router();
-  router.get('/health', async (_req, res) => {
-    const [postgres, temporalCheck] = await Promise.all([
-      timed(() => prisma.$queryRaw`SELECT 1`, timeoutMs),
-      // The gRPC deadline ends the call (and its retries) before the outer timeout gives up on it, so no retry is
-      // left pending after the answer.
-      timed(
-        () => temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({})),
-        timeoutMs + 500,
-      ),
-    ]);
-    const healthy = postgres.status === 'Healthy' && temporalCheck.status === 'Healthy';
-    res.status(healthy ? 200 : 503).json({
-      status: healthy ? 'Healthy' : 'Unhealthy',
-      checks: { postgres, temporal: temporalCheck },
-    });
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'Healthy' });
+  });
+  router.get('/health/ready', async (_req, res) => {
+    const report = await checkReadiness(
+      {
+        postgres: () => prisma.$queryRaw`SELECT 1`,
+        migrations: () => migrationsApplied(prisma),
+        // The gRPC deadline ends the call (and its retries) before the check gives up on it.
+        temporal: temporalProbe(temporal, timeoutMs - 250),
+      },
+      timeoutMs,
+    );
+    res.status(report.status === 'Healthy' ? 200 : 503).json(report);
   });
   return router;
 }

@@ -22,14 +22,49 @@ describe('platform', () => {
   });
   after(() => api.close());
 
-  describe('GET /health', () => {
-    it('answers 200 Healthy when Postgres and Temporal answer', async () => {
+  describe('GET /health and /health/ready', () => {
+    it('answers liveness with 200 Healthy and no dependency checks', async () => {
       const response = await api.request('GET', '/health');
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.deepEqual(response.body, { status: 'Healthy' });
+    });
+
+    it('answers readiness 200 Healthy when Postgres answers, migrations are applied and Temporal answers', async () => {
+      const response = await api.request('GET', '/health/ready');
       assert.equal(response.status, 200, JSON.stringify(response.body));
       assert.deepEqual(Object.keys(response.body), ['status', 'checks']);
       assert.equal(response.body.status, 'Healthy');
+      assert.deepEqual(Object.keys(response.body.checks), ['postgres', 'migrations', 'temporal']);
       assert.deepEqual(check(response.body.checks.postgres), healthyCheck);
+      assert.deepEqual(check(response.body.checks.migrations), healthyCheck);
       assert.deepEqual(check(response.body.checks.temporal), healthyCheck);
+    });
+
+    it('answers readiness 503 naming the migrations a database lacks', async () => {
+      const migrations = await api.prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(
+        'SELECT migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1',
+      );
+      const latest = migrations[0]!.migration_name;
+      await api.prisma.$executeRawUnsafe(
+        'UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = $1',
+        latest,
+      );
+      try {
+        const response = await api.request('GET', '/health/ready');
+        assert.equal(response.status, 503, JSON.stringify(response.body));
+        assert.equal(response.body.status, 'Unhealthy');
+        assert.deepEqual(check(response.body.checks.postgres), healthyCheck);
+        assert.deepEqual(check(response.body.checks.migrations), {
+          status: 'Unhealthy',
+          durationMs: 0,
+          error: `1 migration(s) not applied: ${latest} (run npm run migrate)`,
+        });
+      } finally {
+        await api.prisma.$executeRawUnsafe(
+          'UPDATE _prisma_migrations SET finished_at = started_at WHERE migration_name = $1',
+          latest,
+        );
+      }
     });
 
     it('answers 503 naming Postgres when the database cannot be reached, and CRUD answers 503', async () => {
@@ -38,16 +73,19 @@ describe('platform', () => {
         databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${port}/nothing`,
       });
       try {
-        const health = await down.request('GET', '/health');
+        const live = await down.request('GET', '/health');
+        assert.deepEqual([live.status, live.body], [200, { status: 'Healthy' }]);
+        const health = await down.request('GET', '/health/ready');
         assert.equal(health.status, 503, JSON.stringify(health.body));
         assert.equal(health.body.status, 'Unhealthy');
         assert.deepEqual(check(health.body.checks.temporal), healthyCheck);
-        const postgres = check(health.body.checks.postgres);
-        assert.deepEqual(postgres, {
+        const unreachable = {
           status: 'Unhealthy',
           durationMs: 0,
           error: `Can't reach database server at 127.0.0.1:${port}`,
-        });
+        };
+        assert.deepEqual(check(health.body.checks.postgres), unreachable);
+        assert.deepEqual(check(health.body.checks.migrations), unreachable);
 
         const unavailable = {
           error: 'ServiceUnavailable',
@@ -78,10 +116,11 @@ describe('platform', () => {
       const port = await findFreePort();
       const down = await startTestApi({ temporalAddress: `127.0.0.1:${port}` });
       try {
-        const health = await down.request('GET', '/health');
+        const health = await down.request('GET', '/health/ready');
         assert.equal(health.status, 503, JSON.stringify(health.body));
         assert.equal(health.body.status, 'Unhealthy');
         assert.deepEqual(check(health.body.checks.postgres), healthyCheck);
+        assert.deepEqual(check(health.body.checks.migrations), healthyCheck);
         const temporal = health.body.checks.temporal;
         assert.deepEqual(Object.keys(temporal), ['status', 'durationMs', 'error']);
         assert.equal(temporal.status, 'Unhealthy');
@@ -118,7 +157,11 @@ describe('platform', () => {
         Assignment: ['/step/{stepId}', '/entity/{entityId}'],
         OrchestratedFlow: ['/workflow/{workflowId}', '/assignment/{assignmentId}'],
       };
-      const expected: Record<string, string[]> = { '/health': ['get'] };
+      const expected: Record<string, string[]> = {
+        '/health': ['get'],
+        '/health/ready': ['get'],
+        '/metrics': ['get'],
+      };
       for (const entity of ENTITY_NAMES) {
         expected[`/api/${entity}`] = ['get', 'post'];
         expected[`/api/${entity}/composite/{version}/{name}`] = ['get'];

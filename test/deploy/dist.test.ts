@@ -37,7 +37,14 @@ interface Role {
 function start(script: string, args: string[], env: Record<string, string>): Role {
   const child = spawn(process.execPath, [path.join(OUT, script), ...args], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    // A free operations port each (a running `npm run dev` keeps 9464); no tracing.
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -115,7 +122,7 @@ describe('compiled build (the image commands)', () => {
 
     let processor: { status: number; body: any } | undefined;
     for (let i = 0; i < 300; i++) {
-      const health = await json(`${api}/health`).catch(() => undefined);
+      const health = await json(`${api}/health/ready`).catch(() => undefined);
       if (health?.status === 200) {
         processor = await json(`${api}/api/Processor/composite/1.0.0/transform`);
         if (processor.status === 200) break;
@@ -166,6 +173,9 @@ describe('compiled build (the image commands)', () => {
     );
 
     const codes = await Promise.all(roles.map(stop));
-    assert.deepEqual(codes, [0, 0, 0], roles.map((r) => r.output()).join('\n'));
+    const output = roles.map((r) => r.output()).join('\n');
+    assert.deepEqual(codes, [0, 0, 0], output);
+    // No OTEL_* settings: tracing stays off and says nothing (no exporter retrying a collector that is not there).
+    assert.doesNotMatch(output, /opentelemetry|otlp|:4318/i);
   });
 });

@@ -4,80 +4,13 @@
  * on request and drain on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { PROJECT_ROOT } from '../../infra/config';
 import { uppercaseProcessor } from '../../examples/uppercase-processor/processor';
 import { processorTaskQueue } from '../../domain/task-queue';
+import { spawnTsx } from '../support/processes';
 import { workerProcessEnv } from '../support/worker-env';
 import { invocation, type ProcessorHarness, startProcessorHarness } from './harness';
-
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Spawned {
-  child: ChildProcess;
-  output(): { stdout: string; stderr: string };
-  /** Resolves when stdout shows `text`; rejects if the process exits first. */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
-  exited: Promise<Exited>;
-}
-
-function spawnWorker(
-  script: string,
-  args: string[],
-  databaseUrl: string,
-  extraEnv: NodeJS.ProcessEnv = {},
-): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
-    cwd: PROJECT_ROOT,
-    env: workerProcessEnv(databaseUrl, 'info', extraEnv),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (const listener of listeners) listener();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<Exited>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return {
-    child,
-    exited,
-    output: () => ({ stdout, stderr }),
-    waitFor: (text, timeoutMs = 60_000) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!stdout.includes(text)) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out waiting for "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        void exited.then(({ code }) => {
-          if (!listeners.has(check)) return;
-          cleanup();
-          reject(new Error(`exited with ${code} before "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`));
-        });
-        check();
-      }),
-  };
-}
 
 describe('processor worker processes', () => {
   let harness: ProcessorHarness;
@@ -93,7 +26,7 @@ describe('processor worker processes', () => {
   });
 
   const start = (script: string, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const spawned = spawnWorker(script, args, harness.database.url, extraEnv);
+    const spawned = spawnTsx(script, args, workerProcessEnv(harness.database.url, 'info', extraEnv));
     running.add(spawned.child);
     return spawned;
   };

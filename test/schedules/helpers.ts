@@ -1,7 +1,7 @@
 /** Helpers shared by the schedule tests: flows with a cron expression, and reading their schedules both ways. */
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
-import type { TestApi } from '../support/api';
+import type { ApiClient } from '../support/api';
 import { create, unique } from '../support/fixtures';
 
 export const scheduleIdOf = (flowId: string) => `flow-schedule-${flowId}`;
@@ -15,11 +15,18 @@ export const flowBody = (workflowId: string, extra: Record<string, unknown> = {}
 });
 
 /** Creates a flow (201 asserted) and returns it. */
-export const createScheduledFlow = (api: TestApi, workflowId: string, extra: Record<string, unknown> = {}) =>
-  create(api, 'OrchestratedFlow', flowBody(workflowId, extra));
+export const createScheduledFlow = (
+  api: ApiClient,
+  workflowId: string,
+  extra: Record<string, unknown> = {},
+) => create(api, 'OrchestratedFlow', flowBody(workflowId, extra));
 
 /** PUTs a full replacement of a flow (204 asserted). */
-export async function replaceFlow(api: TestApi, flow: Record<string, any>, changes: Record<string, unknown>) {
+export async function replaceFlow(
+  api: ApiClient,
+  flow: Record<string, any>,
+  changes: Record<string, unknown>,
+) {
   const { id, createdAt: _c, updatedAt: _u, createdBy: _cb, updatedBy: _ub, ...body } = flow;
   const response = await api.request('PUT', `/api/OrchestratedFlow/${id}`, { ...body, ...changes });
   assert.equal(response.status, 204, JSON.stringify(response.body));
@@ -64,7 +71,7 @@ export function viewOf(
 
 /** Asserts Temporal has no schedule for the flow, and the API answers 404 with `body` for it. */
 export async function assertNoSchedule(
-  api: TestApi,
+  api: ApiClient,
   client: Client,
   flowId: string,
   body: { error: string; message: string },

@@ -30,16 +30,43 @@ export interface JsonResponse<T = unknown> {
   body: T;
 }
 
-export interface TestApi {
+/** JSON over HTTP to an API: what the REST helpers need. */
+export interface ApiClient {
   url: string;
-  prisma: PrismaClient;
-  database: TestDatabase;
   request<T = any>(
     method: string,
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<JsonResponse<T>>;
+}
+
+/** An `ApiClient` for the API at `url` (one this process runs, or one in another process). */
+export function apiClient(url: string): ApiClient {
+  return {
+    url,
+    async request(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${url}${path}`, init);
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON: keep the text so the assertion shows it */
+      }
+      return { status: response.status, headers: response.headers, body: parsed as never };
+    },
+  };
+}
+
+export interface TestApi extends ApiClient {
+  prisma: PrismaClient;
+  database: TestDatabase;
   close(): Promise<void>;
 }
 
@@ -72,25 +99,9 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     throw error;
   }
   return {
-    url: api.url,
+    ...apiClient(api.url),
     prisma,
     database,
-    async request(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
-      if (body !== undefined) {
-        init.body = typeof body === 'string' ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-      }
-      const response = await fetch(`${api.url}${path}`, init);
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON: keep the text so the assertion shows it */
-      }
-      return { status: response.status, headers: response.headers, body: parsed as never };
-    },
     async close() {
       await api.close();
       await prisma.$disconnect();

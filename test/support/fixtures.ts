@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestApi } from './api';
+import type { ApiClient } from './api';
 
 /** A short unique suffix so names never collide, even across test files sharing nothing. */
 export const unique = () => randomUUID().slice(0, 8);
@@ -15,7 +15,7 @@ export const objectSchema = {
 
 /** POSTs and asserts 201, returning the created entity. */
 export async function create<T = Record<string, any>>(
-  api: TestApi,
+  api: ApiClient,
   entity: string,
   body: object,
 ): Promise<T> {
@@ -28,7 +28,7 @@ export async function create<T = Record<string, any>>(
   return response.body;
 }
 
-export const createSchema = (api: TestApi, overrides: object = {}) =>
+export const createSchema = (api: ApiClient, overrides: object = {}) =>
   create(api, 'Schema', {
     version: '1.0',
     name: `schema-${unique()}`,
@@ -36,7 +36,7 @@ export const createSchema = (api: TestApi, overrides: object = {}) =>
     ...overrides,
   });
 
-export async function createProcessor(api: TestApi, overrides: object = {}) {
+export async function createProcessor(api: ApiClient, overrides: object = {}) {
   const schema = await createSchema(api);
   return create(api, 'Processor', {
     version: '1.0.0',
@@ -48,10 +48,10 @@ export async function createProcessor(api: TestApi, overrides: object = {}) {
   });
 }
 
-export const createStep = (api: TestApi, processorId: string, overrides: object = {}) =>
+export const createStep = (api: ApiClient, processorId: string, overrides: object = {}) =>
   create(api, 'Step', { version: '1.0', name: `step-${unique()}`, processorId, ...overrides });
 
-export const createAddress = (api: TestApi, overrides: object = {}) =>
+export const createAddress = (api: ApiClient, overrides: object = {}) =>
   create(api, 'Address', {
     version: '1.0',
     name: `address-${unique()}`,
@@ -59,7 +59,7 @@ export const createAddress = (api: TestApi, overrides: object = {}) =>
     ...overrides,
   });
 
-export const createDelivery = (api: TestApi, overrides: object = {}) =>
+export const createDelivery = (api: ApiClient, overrides: object = {}) =>
   create(api, 'Delivery', {
     version: '1.0',
     name: `delivery-${unique()}`,
@@ -67,10 +67,15 @@ export const createDelivery = (api: TestApi, overrides: object = {}) =>
     ...overrides,
   });
 
-export const createWorkflow = (api: TestApi, stepIds: string[], overrides: object = {}) =>
+export const createWorkflow = (api: ApiClient, stepIds: string[], overrides: object = {}) =>
   create(api, 'Workflow', { version: '1.0', name: `workflow-${unique()}`, stepIds, ...overrides });
 
-export const createAssignment = (api: TestApi, stepId: string, entityIds: string[], overrides: object = {}) =>
+export const createAssignment = (
+  api: ApiClient,
+  stepId: string,
+  entityIds: string[],
+  overrides: object = {},
+) =>
   create(api, 'Assignment', {
     version: '1.0',
     name: `assignment-${unique()}`,
@@ -79,7 +84,7 @@ export const createAssignment = (api: TestApi, stepId: string, entityIds: string
     ...overrides,
   });
 
-export const createFlow = (api: TestApi, workflowId: string, overrides: object = {}) =>
+export const createFlow = (api: ApiClient, workflowId: string, overrides: object = {}) =>
   create(api, 'OrchestratedFlow', {
     version: '1.0',
     name: `flow-${unique()}`,
@@ -108,7 +113,7 @@ export interface ReferenceIds {
   address: string;
 }
 
-export async function createReferences(api: TestApi): Promise<ReferenceIds> {
+export async function createReferences(api: ApiClient): Promise<ReferenceIds> {
   const processor = await createProcessor(api);
   const step = await createStep(api, processor.id);
   return {
