@@ -1,5 +1,6 @@
 # One image for every role (api, orchestrator, processors, migrate); the role is chosen by the command.
-# Build: TypeScript compiled to dist/, workflow code pre-bundled (dist/workflow-bundle.js), dev dependencies pruned.
+# Build: TypeScript compiled to dist/, workflow code pre-bundled (dist/workflow-bundle*.js: with and without
+# tracing), dev dependencies pruned.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -41,6 +41,8 @@ export interface Environment {
   temporal: string;
   sdk: string;
   load: string;
+  /** Whether our side exported traces (the hand-written side never does). */
+  tracing: string;
   totalSeconds: number;
 }
 
@@ -86,7 +88,7 @@ function heading({ environment: env, options: o }: BenchFigures): string[] {
     '',
     `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
       `${env.platform} · ${env.temporal}, in-memory dev server · Temporal TypeScript SDK ${env.sdk} · ` +
-      `total ${env.totalSeconds.toFixed(0)} s`,
+      `tracing ${env.tracing} · total ${env.totalSeconds.toFixed(0)} s`,
     '',
     `Settings: K = ${o.runs} timed runs per shape and side after ${o.warmup} warm-up runs each, interleaved (ours ` +
       `first on even runs, hand-written first on odd ones); chain N = ${o.chain}; fan-out W = ${o.fanout} ` +

@@ -2,7 +2,9 @@
  * `npx tsx bench/run.ts [--runs K] [--chain N] [--fanout W] [--concurrent M] …` (see bench/README.md): our
  * interpreter against a hand-written Temporal workflow, same processor activity, same DAG shapes, on one dev server
  * this command starts and stops. Prints a markdown report and writes it to bench/results.md.
+ * With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) set, our side runs with tracing on.
  */
+import '../infra/instrument';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../infra/config';
+import { telemetry } from '../infra/telemetry';
 import { FlowFactory, type BenchFlow, type FanOutFlow } from './flows';
 import { historyFacts } from './history';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
@@ -108,6 +111,7 @@ function environment(temporalVersion: string, load: number[], totalSeconds: numb
     temporal: temporalVersion,
     sdk,
     load: load.map((l) => l.toFixed(2)).join(' '),
+    tracing: telemetry().enabled ? `on (${telemetry().exporters.join(', ')})` : 'off',
     totalSeconds,
   };
 }

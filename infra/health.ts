@@ -11,6 +11,9 @@ export interface ReadinessReport {
   checks: Record<string, CheckResult>;
 }
 
+/** How long one readiness check may take before it counts as failed. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
 /** A probe resolves when its dependency is usable and throws (with the reason) when not. */
 export type Probe = () => Promise<unknown>;
 
@@ -48,7 +51,7 @@ async function timed(probe: Probe, timeoutMs: number): Promise<CheckResult> {
 /** Runs every probe at once, each bounded by `timeoutMs`; Healthy only when all are. */
 export async function checkReadiness(
   probes: Record<string, Probe>,
-  timeoutMs: number,
+  timeoutMs = READINESS_TIMEOUT_MS,
 ): Promise<ReadinessReport> {
   const names = Object.keys(probes);
   const results = await Promise.all(names.map((name) => timed(probes[name]!, timeoutMs)));
@@ -59,13 +62,16 @@ export async function checkReadiness(
   };
 }
 
-/** A probe of a Temporal connection: the gRPC deadline ends the call (and its retries) before the check gives up. */
+/**
+ * A probe of a Temporal connection. Its gRPC deadline (default: 250 ms inside the check's timeout) ends the call and
+ * its retries before the check gives up on it, so no retry outlives the answer.
+ */
 export function temporalProbe(
   connection: {
     withDeadline<T>(deadline: number | Date, fn: () => Promise<T>): Promise<T>;
     workflowService: { getSystemInfo(request: object): Promise<unknown> };
   },
-  timeoutMs: number,
+  timeoutMs = READINESS_TIMEOUT_MS - 250,
 ): Probe {
   return () =>
     connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));

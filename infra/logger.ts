@@ -2,10 +2,13 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 
-/** The trace a line was logged in (when tracing is on), so a log line leads to its trace and back. */
+/**
+ * The trace a line was logged in (when tracing is on), so a log line leads to its trace and back. Named as Temporal
+ * names them on workflow and activity lines.
+ */
 function traceFields(): Record<string, string> {
   const context = trace.getActiveSpan()?.spanContext();
-  return context && isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : {};
+  return context && isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
 }
 
 /** The process logger: JSON lines on stdout. Payloads and secrets are never logged at info level. */

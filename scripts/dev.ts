@@ -28,7 +28,7 @@ import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
 import { createBuiltinProcessors } from '../activities/processors';
-import { startOpsServer } from '../workers/ops-server';
+import { startWorkerOpsServer } from '../workers/ops-server';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
 import { installWorkerRuntime } from '../workers/runtime';
@@ -152,16 +152,14 @@ async function main(): Promise<void> {
       void processor.run();
       stops.push({ name: `processor ${processor.taskQueue}`, stop: () => processor.shutdown() });
     }
-    const ops = await startOpsServer({
-      port: config.METRICS_PORT,
-      host: config.METRICS_HOST,
+    const ops = await startWorkerOpsServer(config, {
       metrics: workerMetrics,
       sdkMetricsUrl: runtime.sdkMetricsUrl,
       logger: createLogger(config, 'workers'),
       probes: {
         orchestrator: workerRunningProbe(orchestrator),
         ...Object.fromEntries(processors.map((p) => [p.taskQueue, workerRunningProbe(p.worker)])),
-        temporal: temporalProbe(workerConnection, 1_750),
+        temporal: temporalProbe(workerConnection),
         postgres: () => prisma.$queryRaw`SELECT 1`,
       },
     });

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { checkReadiness, type Probe } from '../infra/health';
+import type { Config } from '../infra/config';
+import { checkReadiness, type Probe, READINESS_TIMEOUT_MS } from '../infra/health';
 import type { WorkerMetrics } from '../infra/metrics';
 
 export interface OpsServerOptions {
@@ -28,7 +29,7 @@ export interface OpsServer {
  * passes, 503 naming the failing ones).
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const timeoutMs = options.timeoutMs ?? 2_000;
+  const timeoutMs = options.timeoutMs ?? READINESS_TIMEOUT_MS;
   const sdkMetrics = async (): Promise<string> => {
     if (!options.sdkMetricsUrl) return '';
     try {
@@ -82,4 +83,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         server.closeAllConnections();
       }),
   };
+}
+
+/** The operations server of a worker process, on METRICS_HOST:METRICS_PORT, announced in the log. */
+export async function startWorkerOpsServer(
+  config: Pick<Config, 'METRICS_PORT' | 'METRICS_HOST'>,
+  options: Omit<OpsServerOptions, 'port' | 'host'>,
+): Promise<OpsServer> {
+  const ops = await startOpsServer({ port: config.METRICS_PORT, host: config.METRICS_HOST, ...options });
+  options.logger.info({ url: ops.url }, 'metrics and health listening');
+  return ops;
 }

@@ -18,8 +18,17 @@ import type { PrismaClient } from '../prisma/client';
 import type { FlowMetricsSinks } from '../workflows/interceptors';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 
-/** The interpreter's workflow interceptor modules: every worker and bundle of `workflows/index` must include them. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
+/**
+ * The interpreter's workflow interceptor modules, which every worker, bundle and replay of `workflows/index` must
+ * register: run metrics always; Temporal's OpenTelemetry interceptors when tracing is on (see
+ * `workflows/interceptors.ts` for why not always).
+ */
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  return [
+    ...(tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : []),
+    require.resolve('../workflows/interceptors'),
+  ];
+}
 
 /** `service.name` of the orchestrator's spans. */
 export const ORCHESTRATOR_SERVICE_NAME = 'flow-orchestrator';
@@ -31,7 +40,10 @@ export interface OrchestratorWorkerOptions {
   logger: Logger;
   /** Default `flow-orchestrator`; tests use a unique queue. */
   taskQueue?: string;
-  /** A pre-built bundle (production); default: bundle `workflows/index.ts` at startup. */
+  /**
+   * A pre-built bundle (production; built with `workflowInterceptorModules` for the process's tracing, see
+   * `workflowBundleFile`); default: bundle `workflows/index.ts` at startup.
+   */
   workflowBundle?: WorkflowBundleOption;
   /** Where runs that finish are counted (`flow_runs_finished_total`). */
   metrics?: WorkerMetrics;
@@ -70,7 +82,7 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
     activities: createOrchestratorActivities({ prisma: options.prisma }),
     interceptors: {
       // A pre-built bundle already holds them (scripts/bundle-workflows.ts).
-      ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(options.workflowBundle ? {} : { workflowModules: workflowInterceptorModules(telemetry().enabled) }),
       activity: [
         (ctx) => ({
           inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
@@ -82,4 +94,9 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
   });
   options.logger.info({ taskQueue }, 'orchestrator worker created');
   return worker;
+}
+
+/** The pre-built bundle `npm run build` writes for a process with tracing on or off (scripts/bundle-workflows.ts). */
+export function workflowBundleFile(tracing: boolean): string {
+  return tracing ? 'workflow-bundle.js' : 'workflow-bundle.untraced.js';
 }

@@ -12,8 +12,8 @@ import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
-import { startOpsServer } from './ops-server';
-import { createOrchestratorWorker } from './orchestrator-worker';
+import { startWorkerOpsServer } from './ops-server';
+import { createOrchestratorWorker, workflowBundleFile } from './orchestrator-worker';
 import { installWorkerRuntime } from './runtime';
 import { workerRunningProbe } from './worker-probe';
 
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
     .finally(() => client.close());
   try {
     const metrics = new WorkerMetrics();
-    // Compiled builds ship a pre-bundled workflow (dist/workflow-bundle.js, see scripts/bundle-workflows.ts).
-    const bundle = path.join(__dirname, '..', 'workflow-bundle.js');
+    // Compiled builds ship pre-bundled workflows, with and without the tracing interceptors (scripts/bundle-workflows.ts).
+    const bundle = path.join(__dirname, '..', workflowBundleFile(telemetry().enabled));
     const worker = await createOrchestratorWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -44,19 +44,16 @@ async function main(): Promise<void> {
       metrics,
       ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : {}),
     });
-    const ops = await startOpsServer({
-      port: config.METRICS_PORT,
-      host: config.METRICS_HOST,
+    const ops = await startWorkerOpsServer(config, {
       metrics,
       sdkMetricsUrl: runtime.sdkMetricsUrl,
       logger,
       probes: {
         worker: workerRunningProbe(worker),
-        temporal: temporalProbe(connection, 1_750),
+        temporal: temporalProbe(connection),
         postgres: () => prisma.$queryRaw`SELECT 1`,
       },
     });
-    logger.info({ url: ops.url }, 'metrics and health listening');
     try {
       await worker.run();
       logger.info('orchestrator worker drained');

@@ -8,7 +8,7 @@ import { WorkerMetrics } from '../infra/metrics';
 import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
-import { startOpsServer } from './ops-server';
+import { startWorkerOpsServer } from './ops-server';
 import { startProcessorWorker } from './processor-worker';
 import { installWorkerRuntime } from './runtime';
 import { workerRunningProbe } from './worker-probe';
@@ -81,18 +81,15 @@ export async function runProcessorProcess(
       shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
     });
     await prisma.$disconnect(); // only needed at startup
-    const ops = await startOpsServer({
-      port: config.METRICS_PORT,
-      host: config.METRICS_HOST,
+    const ops = await startWorkerOpsServer(config, {
       metrics,
       sdkMetricsUrl: runtime.sdkMetricsUrl,
       logger,
       probes: {
         worker: workerRunningProbe(hosted.worker),
-        temporal: temporalProbe(connection, 1_750),
+        temporal: temporalProbe(connection),
       },
     });
-    logger.info({ url: ops.url }, 'metrics and health listening');
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => {
         logger.info({ signal }, 'draining');

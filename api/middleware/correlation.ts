@@ -12,10 +12,27 @@ const ACCEPTABLE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Requests no route matched share one label, so stray paths cannot grow the metric without bound. */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
-/** The route template that served a request (`/api/Step/:id`), or `UNMATCHED_ROUTE`. */
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : UNMATCHED_ROUTE;
+/** `baseUrl` + a route's path: `/api/Step/:id`; a router's root route (`/`) is its mount point, `/api/Step`. */
+function routeTemplate(baseUrl: string, path: string): string {
+  return path === '/' && baseUrl ? baseUrl : `${baseUrl}${path}`;
+}
+
+/**
+ * Calls `onMatch` with the template of each route the router matches, at the moment it matches: later, on the way to
+ * the error handler, `req.baseUrl` is already unwound while `req.route` stays.
+ */
+function watchRoute(req: Request, onMatch: (template: string) => void): void {
+  let route: unknown;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set: (value: unknown) => {
+      route = value;
+      const path = (value as { path?: unknown } | undefined)?.path;
+      if (typeof path === 'string') onMatch(routeTemplate(req.baseUrl, path));
+    },
+  });
 }
 
 /**
@@ -34,17 +51,14 @@ export function requestContext(logger: Logger, metrics?: ApiMetrics): RequestHan
     const log = logger.child({ correlationId });
     res.locals.log = log;
     trace.getActiveSpan()?.setAttribute(CORRELATION_ID_SPAN_ATTRIBUTE, correlationId);
-    // The HTTP instrumentation names its span `<method> <route>` from this, when the span ends.
+    // The HTTP instrumentation names its span `<method> <route>` from this when the span ends.
     const rpc = getRPCMetadata(context.active());
     const started = process.hrtime.bigint();
     let route = UNMATCHED_ROUTE;
-    // The route is known once a handler answers; the span ends right after the response is written.
-    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
-    res.writeHead = ((...args: unknown[]) => {
-      route = routeOf(req);
-      if (rpc?.type === RPCType.HTTP && route !== UNMATCHED_ROUTE) rpc.route = route;
-      return writeHead(...args);
-    }) as typeof res.writeHead;
+    watchRoute(req, (template) => {
+      route = template;
+      if (rpc?.type === RPCType.HTTP) rpc.route = template;
+    });
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics?.httpRequestDuration.observe(

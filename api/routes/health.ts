@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
-import { checkReadiness, temporalProbe } from '../../infra/health';
+import { checkReadiness, READINESS_TIMEOUT_MS, temporalProbe } from '../../infra/health';
 import { APPLIED_MIGRATIONS_SQL, localMigrations } from '../../infra/migrate';
 import type { PrismaClient } from '../../prisma/client';
 
@@ -26,7 +26,7 @@ async function migrationsApplied(prisma: PrismaClient): Promise<void> {
  * `GET /health`: liveness, 200 whenever the process answers. `GET /health/ready`: 200 when Postgres answers, every
  * migration is applied and Temporal answers; 503 naming each failing check otherwise.
  */
-export function healthRouter({ prisma, temporal, timeoutMs = 2_000 }: HealthDeps): Router {
+export function healthRouter({ prisma, temporal, timeoutMs = READINESS_TIMEOUT_MS }: HealthDeps): Router {
   const router = Router();
   router.get('/health', (_req, res) => {
     res.json({ status: 'Healthy' });
@@ -36,7 +36,6 @@ export function healthRouter({ prisma, temporal, timeoutMs = 2_000 }: HealthDeps
       {
         postgres: () => prisma.$queryRaw`SELECT 1`,
         migrations: () => migrationsApplied(prisma),
-        // The gRPC deadline ends the call (and its retries) before the check gives up on it.
         temporal: temporalProbe(temporal, timeoutMs - 250),
       },
       timeoutMs,

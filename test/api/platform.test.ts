@@ -5,6 +5,7 @@ import { findFreePort } from '../../infra/ports';
 import { startTestApi, type TestApi } from '../support/api';
 import { assertError, UUID } from '../support/assertions';
 import { ENTITY_NAMES, objectSchema, unique } from '../support/fixtures';
+import { sample } from '../support/prometheus';
 
 const healthyCheck = { status: 'Healthy', durationMs: 0 };
 
@@ -138,6 +139,29 @@ describe('platform', () => {
         await down.close();
       }
     });
+  });
+
+  it('GET /metrics counts requests by method, route template and status, with the pool and process figures', async () => {
+    const stepId = randomUUID();
+    assert.equal((await api.request('GET', `/api/Step/${stepId}`)).status, 404);
+    assert.equal((await api.request('GET', `/api/Step/${randomUUID()}`)).status, 404);
+    assertError(await api.request('POST', '/api/Step', {}), 400, 'ValidationFailed');
+    assert.equal((await api.request('GET', `/nothing/here/${stepId}`)).status, 404);
+    const response = await fetch(`${api.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const metrics = await response.text();
+    const count = (labels: Record<string, string>) =>
+      sample(metrics, 'http_request_duration_seconds_count', labels);
+    // Both lookups share one series: the template, never the IDs.
+    assert.equal(count({ method: 'GET', route: '/api/Step/:id', status: '404' }), 2);
+    assert.equal(count({ method: 'POST', route: '/api/Step', status: '400' }), 1);
+    assert.equal(count({ method: 'GET', route: '(unmatched)', status: '404' }), 1);
+    assert.doesNotMatch(metrics, new RegExp(stepId), 'no raw path reaches a label');
+    assert.equal(sample(metrics, 'db_pool_max_connections'), 10);
+    assert.equal(typeof sample(metrics, 'db_pool_connections', { state: 'used' }), 'number');
+    assert.equal(sample(metrics, 'db_pool_waiting_requests'), 0);
+    assert.ok((sample(metrics, 'process_resident_memory_bytes') ?? 0) > 0);
   });
 
   describe('GET /openapi.json', () => {

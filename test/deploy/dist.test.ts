@@ -102,6 +102,7 @@ describe('compiled build (the image commands)', () => {
       'workers/processor.js',
       'scripts/migrate.js',
       'workflow-bundle.js',
+      'workflow-bundle.untraced.js',
     ])
       assert.ok(existsSync(path.join(OUT, file)), `${file} is missing from the build`);
   });

@@ -13,25 +13,13 @@ import { apiClient, type ApiClient, createTestDatabase, type TestDatabase } from
 import { UUID } from '../support/assertions';
 import { createFlow, eventually, waitForRun } from '../support/flows';
 import { unique } from '../support/fixtures';
+import { sample } from '../support/prometheus';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { spawnTsx, type Spawned } from '../support/processes';
 import { workerProcessEnv } from '../support/worker-env';
 import { createScheduledFlow } from '../schedules/helpers';
 
 const START_ROUTE = '/api/Orchestration/start/:orchestratedFlowId';
-
-/** The value of one sample in Prometheus text (labels matched exactly, in any order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 async function text(url: string): Promise<string> {
   const response = await fetch(url);

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { workflowInterceptorModules } from '../../workers/orchestrator-worker';
 import { installQuietRuntime } from '../support/quiet-runtime';
 
 const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -57,12 +58,20 @@ describe('replay of recorded interpreter histories', () => {
     );
   });
 
-  it('replays every history on the current interpreter', async () => {
-    for (const { name, history } of await histories())
-      await assert.doesNotReject(
-        Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows/index') }, history, name),
-        `history ${name} no longer replays: the interpreter changed behaviour for existing runs (use patched())`,
-      );
+  it('replays every history on the current interpreter, with the interceptors production registers', async () => {
+    // Histories recorded before the metrics and tracing interceptors existed replay with them, tracing on or off:
+    // they issue no commands.
+    for (const tracing of [false, true]) {
+      const options = {
+        workflowsPath: require.resolve('../../workflows/index'),
+        interceptors: { workflowModules: workflowInterceptorModules(tracing) },
+      };
+      for (const { name, history } of await histories())
+        await assert.doesNotReject(
+          Worker.runReplayHistory(options, history, name),
+          `history ${name} no longer replays (tracing ${tracing ? 'on' : 'off'}): the interpreter changed behaviour for existing runs (use patched())`,
+        );
+    }
   });
 
   it('rejects a deliberately changed interpreter', async () => {
