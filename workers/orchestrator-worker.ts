@@ -51,9 +51,9 @@ export interface OrchestratorWorkerOptions {
 
 /**
  * The sinks the interpreter's interceptors call: workflow spans to the process's span processor (a no-op while
- * tracing is off), finished runs to the metrics.
+ * tracing is off), finished runs to the metrics. A replay worker registers them too (they are not called in replay).
  */
-function orchestratorSinks(
+export function orchestratorSinks(
   metrics: WorkerMetrics | undefined,
 ): InjectedSinks<FlowMetricsSinks & OpenTelemetrySinks> {
   const traces = telemetry();

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { workflowInterceptorModules } from '../../workers/orchestrator-worker';
+import { orchestratorSinks, workflowInterceptorModules } from '../../workers/orchestrator-worker';
 import { installQuietRuntime } from '../support/quiet-runtime';
 
 const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -65,6 +65,7 @@ describe('replay of recorded interpreter histories', () => {
       const options = {
         workflowsPath: require.resolve('../../workflows/index'),
         interceptors: { workflowModules: workflowInterceptorModules(tracing) },
+        sinks: orchestratorSinks(undefined),
       };
       for (const { name, history } of await histories())
         await assert.doesNotReject(
