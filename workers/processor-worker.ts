@@ -67,7 +67,11 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
   });
   let activity;
   try {
-    activity = createProcessorActivity(definition, { logger, schemas: registration.schemas });
+    // Its lines name the processor themselves (with the run, step and attempt).
+    activity = createProcessorActivity(definition, {
+      logger: options.logger.child({ taskQueue }),
+      schemas: registration.schemas,
+    });
   } catch (error) {
     throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });
   }
