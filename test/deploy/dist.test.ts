@@ -14,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadTestConfig, PROJECT_ROOT } from '../../infra/config';
 import { findFreePort } from '../../infra/ports';
 import { createTestDatabase, type TestDatabase } from '../support/api';
+import { eventually } from '../support/flows';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 
 const OUT = path.join(PROJECT_ROOT, '.data', `test-dist-${randomUUID().slice(0, 8)}`);
 
@@ -89,8 +91,11 @@ describe('compiled build (the image commands)', () => {
     database = await createTestDatabase();
   });
 
+  let receiver: OtlpReceiver | undefined;
+
   after(async () => {
     await Promise.all(roles.map(stop));
+    await receiver?.close();
     await database.drop();
     await rm(OUT, { recursive: true, force: true });
   });
@@ -114,9 +119,16 @@ describe('compiled build (the image commands)', () => {
       TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
       TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     };
+    // The orchestrator traces (so it loads the traced bundle, as in compose); the API and the processor do not.
+    receiver = await startOtlpReceiver();
+    const traced = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
     roles = [
       start('api/main.js', [], { ...common, PORT: String(port), HOST: '127.0.0.1' }),
-      start('workers/orchestrator.js', [], common),
+      start('workers/orchestrator.js', [], { ...common, ...traced }),
       start('workers/processor.js', ['transform'], common),
     ];
     api = `http://127.0.0.1:${port}`;
@@ -173,10 +185,17 @@ describe('compiled build (the image commands)', () => {
       [['Double', 'Succeeded', 42]],
     );
 
+    const run = await eventually('the run span from the traced bundle', () =>
+      receiver?.spans.find(
+        (s) => s.name === 'RunWorkflow:flowInterpreter' && s.attributes.runId === started.body.runId,
+      ),
+    );
+    assert.equal(run.service, 'flow-orchestrator');
+
     const codes = await Promise.all(roles.map(stop));
-    const output = roles.map((r) => r.output()).join('\n');
-    assert.deepEqual(codes, [0, 0, 0], output);
+    assert.deepEqual(codes, [0, 0, 0], roles.map((r) => r.output()).join('\n'));
     // No OTEL_* settings: tracing stays off and says nothing (no exporter retrying a collector that is not there).
-    assert.doesNotMatch(output, /opentelemetry|otlp|:4318/i);
+    const [apiRole, , processorRole] = roles;
+    assert.doesNotMatch(`${apiRole!.output()}\n${processorRole!.output()}`, /opentelemetry|otlp|:4318/i);
   });
 });
