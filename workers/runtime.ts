@@ -9,9 +9,15 @@ export interface WorkerRuntime {
 
 const PINO_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-/** Temporal's log entries (SDK, native core, workflow and activity loggers) as pino lines with their attributes. */
+/**
+ * Temporal's log entries (SDK, native core, workflow and activity loggers) as pino lines with their attributes. The
+ * worker's own lifecycle chatter at INFO (bundler statistics, state changes) goes to debug: our lines say it.
+ */
 function toPino(logger: Logger) {
-  return ({ level, message, meta }: LogEntry) => logger[PINO_LEVELS[level]](meta ?? {}, message);
+  return ({ level, message, meta }: LogEntry) => {
+    const chatter = level === 'INFO' && meta?.sdkComponent === 'worker';
+    logger[chatter ? 'debug' : PINO_LEVELS[level]](meta ?? {}, message);
+  };
 }
 
 /**
