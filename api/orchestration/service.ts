@@ -218,11 +218,15 @@ export class OrchestrationService {
   /** Runs of a flow, newest first, from Temporal's visibility store. */
   async runs(orchestratedFlowId: string, limit: number, offset: number) {
     const query = runsQuery(orchestratedFlowId);
-    const [items, { count }] = await Promise.all([
+    // Both calls end before the answer: with Promise.all, one failing early (Temporal down) would answer 503 while
+    // the other still had a retry pending, which throws once the connection is closed.
+    const [listed, counted] = await Promise.allSettled([
       this.list(orchestratedFlowId, undefined, limit, offset),
       this.temporal(() => this.client.workflow.count(query)),
     ]);
-    return { items, total: count };
+    if (listed.status === 'rejected') throw listed.reason;
+    if (counted.status === 'rejected') throw counted.reason;
+    return { items: listed.value, total: counted.value.count };
   }
 
   /** One page of the flow's runs (newest first); internal lookups need no total, so none is counted here. */
