@@ -6,6 +6,10 @@ export interface ServiceIdentity {
   componentServiceNames: boolean;
 }
 
+/** Service names of the API and the orchestrator (OTEL_SERVICE_NAME overrides a process's). */
+export const API_SERVICE_NAME = 'flow-api';
+export const ORCHESTRATOR_SERVICE_NAME = 'flow-orchestrator';
+
 /** `flow-processor-<name>`: the service name of a processor type's workers. */
 export function processorServiceName(processor: string): string {
   return `flow-processor-${processor}`;
@@ -28,15 +32,15 @@ export function serviceNameForEntry(
   const role = `${path.basename(parsed.dir)}/${parsed.name}`;
   switch (role) {
     case 'api/main':
-      return single('flow-api');
+      return single(API_SERVICE_NAME);
     case 'workers/orchestrator':
-      return single('flow-orchestrator');
+      return single(ORCHESTRATOR_SERVICE_NAME);
     case 'workers/processor': {
       const name = args.find((arg) => !arg.startsWith('-')) ?? processorFromEnv;
       return single(name ? processorServiceName(name) : 'flow-processor');
     }
     case 'scripts/dev':
-      return { serviceName: 'flow-api', componentServiceNames: true };
+      return { serviceName: API_SERVICE_NAME, componentServiceNames: true };
     default: {
       const folder = path.basename(parsed.dir);
       const processor = /^(.+)-processor$/.exec(folder)?.[1];

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import type { WorkerMetrics } from '../infra/metrics';
+import { ORCHESTRATOR_SERVICE_NAME } from '../infra/service-name';
 import { telemetry } from '../infra/telemetry';
 import type { PrismaClient } from '../prisma/client';
 import type { FlowMetricsSinks } from '../workflows/interceptors';
@@ -29,9 +30,6 @@ export function workflowInterceptorModules(tracing: boolean): string[] {
     require.resolve('../workflows/interceptors'),
   ];
 }
-
-/** `service.name` of the orchestrator's spans. */
-export const ORCHESTRATOR_SERVICE_NAME = 'flow-orchestrator';
 
 export interface OrchestratorWorkerOptions {
   connection: NativeConnection;

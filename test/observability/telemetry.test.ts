@@ -154,9 +154,13 @@ describe('observability across processes', () => {
       );
       if (!request) return undefined;
       const spans = receiver.spans.filter((s) => s.traceId === request.traceId);
-      return spans.filter((s) => s.name === 'RunActivity:transform').length === 2
-        ? { request, spans }
-        : undefined;
+      // Each process exports on its own schedule: wait until every span of the run has arrived.
+      const count = (name: string) => spans.filter((s) => s.name === name).length;
+      const complete =
+        count('RunWorkflow:flowInterpreter') === 1 &&
+        count('StartActivity:transform') === 2 &&
+        count('RunActivity:transform') === 2;
+      return complete ? { request, spans } : undefined;
     });
     const { request, spans } = trace;
     assert.equal(request.name, `POST ${START_ROUTE}`);
@@ -292,10 +296,11 @@ describe('observability across processes', () => {
       ),
     );
     assert.equal(runSpan.parentSpanId, undefined, 'a scheduled run is the root of its trace');
-    const triggerSpan = receiver.spans.find(
-      (s) => s.kind === 2 && s.name === 'POST /api/OrchestratedFlow/:id/schedule/trigger',
+    const triggerSpan = await eventually('the trigger request span', () =>
+      receiver.spans.find(
+        (s) => s.kind === 2 && s.name === 'POST /api/OrchestratedFlow/:id/schedule/trigger',
+      ),
     );
-    assert.ok(triggerSpan, 'the trigger request has its own span');
     assert.notEqual(triggerSpan.traceId, runSpan.traceId);
     const attempt = await eventually('the scheduled step span', () =>
       receiver.spans.find((s) => s.traceId === runSpan.traceId && s.name === 'RunActivity:transform'),
