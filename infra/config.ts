@@ -16,6 +16,14 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
+const booleanFlag = z.preprocess(
+  emptyAsUndefined,
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+);
+
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -57,21 +65,83 @@ const configSchema = z.object({
   /** The processor type `workers/processor.ts` hosts when no argument names one (e.g. `transform`). */
   PROCESSOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** `true`: a processor worker whose implementation hash differs from the stored one re-registers instead of refusing. */
-  PROCESSOR_REREGISTER: z.preprocess(
-    emptyAsUndefined,
-    z
-      .enum(['true', 'false', '1', '0'])
-      .default('false')
-      .transform((value) => value === 'true' || value === '1'),
-  ),
+  PROCESSOR_REREGISTER: booleanFlag,
   /** How long a stopping processor worker lets running steps finish before cancelling them (they retry elsewhere). */
   PROCESSOR_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
+  /** `on` (default): every route but health and the API docs needs a credential. `off`: local experiments only. */
+  AUTH_MODE: z.enum(['on', 'off']).default('on'),
+  /** At least 32 characters: the API makes sure an admin API key with exactly this secret exists (compose, CI). */
+  FLOW_ADMIN_API_KEY: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  ),
+  /** OIDC issuer whose JWTs the API accepts (`iss`); unset: JWTs are not accepted. */
+  AUTH_JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  /** Expected `aud` of accepted JWTs; required with AUTH_JWT_ISSUER. */
+  AUTH_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** The issuer's JWKS; default: `jwks_uri` of the issuer's discovery document. */
+  AUTH_JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  /** The claim holding the caller's roles (a dotted path such as `realm_access.roles` works too). */
+  AUTH_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Maps provider role names to ours: `flow-admins=admin,ops=operator`; our own role names always map to themselves. */
+  AUTH_JWT_ROLE_MAP: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Allowed clock skew for `exp` / `nbf`, in seconds. */
+  AUTH_JWT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
+  /** `true`: `GET /metrics` answers without a credential (for a scraper on a private network that cannot send one). */
+  METRICS_PUBLIC: booleanFlag,
+  /** Requests per minute per principal (reads); writes and starts have their own, stricter budgets. Per API replica. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_STARTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /** Failed authentications per minute per client IP before that IP is refused for the rest of the minute. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  /** Express `trust proxy`: set to the number of proxies in front of the API so client IPs are the real ones. */
+  TRUST_PROXY: z.coerce.number().int().min(0).default(0),
+  /** Comma-separated origins allowed by CORS; unset: no cross-origin access. */
+  CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Serve HTTPS with this certificate and key (PEM files); both or neither. */
+  TLS_CERT_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TLS_KEY_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Configuration keys (and URL query parameters) whose values are secret: masked as `***` for every role but admin
+   * and never logged. Matched word by word, case-insensitive (`apiKey` matches `x-api-key` and `API_KEY`).
+   */
+  SECRET_KEYS: z.string().default('password,secret,token,apiKey,key,credentials'),
+  /**
+   * Destinations processors may reach although they are internal (loopback, private, link-local, …):
+   * `host`, `host:port`, or a CIDR, comma-separated. Everything public is allowed; everything internal is not.
+   */
+  EGRESS_ALLOW: z.string().default(''),
+  /** The largest HTTP answer a processor reads (bytes); a larger one fails the step. */
+  HTTP_REQUEST_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10 * 1024 * 1024),
   /** The built-in `file` processor reads and writes only inside this directory. */
   FILE_DATA_ROOT: z
     .string()
     .min(1)
     .default(path.join(PROJECT_ROOT, '.data', 'files'))
     .transform((dir) => path.resolve(dir)),
+});
+
+/** Settings that only make sense together. */
+const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.AUTH_MODE === 'off' && config.NODE_ENV === 'production')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_MODE'],
+      message: 'off is refused when NODE_ENV=production (it exists for local experiments only)',
+    });
+  if (config.AUTH_JWT_ISSUER && !config.AUTH_JWT_AUDIENCE)
+    ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_AUDIENCE'], message: 'is required with AUTH_JWT_ISSUER' });
+  if (Boolean(config.TLS_CERT_PATH) !== Boolean(config.TLS_KEY_PATH))
+    ctx.addIssue({
+      code: 'custom',
+      path: [config.TLS_CERT_PATH ? 'TLS_KEY_PATH' : 'TLS_CERT_PATH'],
+      message: 'TLS_CERT_PATH and TLS_KEY_PATH go together',
+    });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -97,7 +167,7 @@ function parseEnvironment<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv
  * @throws ConfigError listing every invalid variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return parseEnvironment(configSchema, env, 'Invalid configuration');
+  return parseEnvironment(checkedConfigSchema, env, 'Invalid configuration');
 }
 
 const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
