@@ -1,22 +1,58 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { ApiMetrics } from '../infra/metrics';
 import { poolFigures, type PrismaClient } from '../prisma/client';
+import { ApiKeyStore } from './auth/api-keys';
+import { Authenticator } from './auth/authenticator';
+import { JwtVerifier, type JwtSettings } from './auth/jwt';
 import { CrudService } from './crud-service';
 import { ENTITIES } from './entities';
+import { SecretMasker } from './masking';
+import { guard } from './middleware/authorize';
+import { cors } from './middleware/cors';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestContext } from './middleware/correlation';
-import { buildOpenApiDocument } from './openapi';
-import { entityRouter } from './routes/entities';
-import { healthRouter } from './routes/health';
-import { orchestrationRouter } from './routes/orchestration';
-import { scheduleRouter } from './routes/schedules';
+import { RateLimits, type RateLimitSettings } from './middleware/rate-limit';
+import { buildOpenApiDocument, SWAGGER_PATH } from './openapi';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
+import { entityRoutes } from './routes/entities';
+import { healthRoutes } from './routes/health';
+import { orchestrationRoutes } from './routes/orchestration';
+import { expressPath, type RouteSpec } from './routes/route';
+import { scheduleRoutes } from './routes/schedules';
 import { OrchestrationService } from './orchestration/service';
 import { withScheduleSync } from './schedules/entity';
 import { ScheduleService } from './schedules/service';
+
+/** Who may call what, and how much. Secure by default: every field's default is the strict choice. */
+export interface SecurityOptions {
+  /** `off` answers every request as an admin (local experiments only; refused in production by the config). */
+  authMode?: 'on' | 'off';
+  /** OIDC bearer tokens are accepted when set. */
+  jwt?: JwtSettings;
+  /** `/metrics` without a credential. */
+  metricsPublic?: boolean;
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Origins allowed by CORS (none by default). */
+  corsOrigins?: readonly string[];
+  /** SECRET_KEYS: configuration keys whose values are masked for non-admins. */
+  secretKeys?: string;
+  /** Number of proxies in front of the API (express `trust proxy`), so rate limits see real client IPs. */
+  trustProxy?: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  perMinute: 1200,
+  writesPerMinute: 300,
+  startsPerMinute: 120,
+  authFailuresPerMinute: 20,
+};
+export const DEFAULT_SECRET_KEYS = 'password,secret,token,apiKey,key,credentials';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -33,37 +69,16 @@ export interface AppDeps {
   version?: string;
   /** Served at `GET /metrics`; default: a registry of its own over the Prisma client's pool. */
   metrics?: ApiMetrics;
+  security?: SecurityOptions;
 }
 
-/** Builds the express application. Thin: routes parse, services decide, one middleware maps errors. */
-export function createApp({
-  prisma,
-  temporal,
-  logger,
-  namespace = 'default',
-  orchestratorTaskQueue,
-  bodyLimit = '1mb',
-  version = '0.1.0',
-  metrics = new ApiMetrics(() => poolFigures(prisma)),
-}: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('query parser', 'simple');
-  app.use(requestContext(logger, metrics));
-  app.use(express.json({ limit: bodyLimit, strict: false }));
-
-  app.use(healthRouter({ prisma, temporal }));
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  const openApi = buildOpenApiDocument(ENTITIES, version);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
-  });
-  app.use('/swagger', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'FlowOrchestrator API' }));
-
-  const crud = new CrudService(prisma);
+/** Every route the API serves, in registration order. */
+function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKeyStore }): RouteSpec[] {
+  const { prisma, temporal, namespace = 'default', orchestratorTaskQueue } = deps;
+  const crud = new CrudService(
+    prisma,
+    SecretMasker.fromList(deps.security?.secretKeys ?? DEFAULT_SECRET_KEYS),
+  );
   // The interceptor carries the request's trace into every run it starts (a no-op while tracing is off).
   const client = new Client({
     connection: temporal,
@@ -72,17 +87,97 @@ export function createApp({
   });
   // Every write of an OrchestratedFlow keeps its Temporal Schedule in step, inside the write's transaction.
   const schedules = new ScheduleService(prisma, client, orchestratorTaskQueue);
-  app.use('/api/OrchestratedFlow', scheduleRouter(schedules));
-  for (const def of ENTITIES) {
-    const served = def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def;
-    app.use(`/api/${def.name}`, entityRouter(served, crud));
+  const metricsRoute: RouteSpec = {
+    method: 'get',
+    path: '/metrics',
+    role: deps.security?.metricsPublic ? 'public' : 'viewer',
+    action: 'Metrics.scrape',
+    doc: {
+      tags: ['Operations'],
+      summary: 'Prometheus metrics: HTTP latency, runs started, database pool, process figures',
+      responses: { 200: { description: 'Prometheus text exposition format' } },
+    },
+    handler: async (_req, res) => {
+      res.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+    },
+  };
+  const openApiRoute: RouteSpec = {
+    method: 'get',
+    path: '/openapi.json',
+    role: 'public',
+    action: 'Docs.openApi',
+    doc: {
+      tags: ['Operations'],
+      summary: 'This OpenAPI document',
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+    },
+    // Filled in below, once the table (which it documents) is complete.
+    handler: () => undefined,
+  };
+  const routes: RouteSpec[] = [
+    ...healthRoutes({ prisma, temporal }),
+    metricsRoute,
+    openApiRoute,
+    ...scheduleRoutes(schedules, prisma),
+    ...ENTITIES.flatMap((def) =>
+      entityRoutes(def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def, crud),
+    ),
+    ...orchestrationRoutes(
+      new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics),
+      prisma,
+    ),
+    ...apiKeyRoutes(prisma, services.keys),
+    ...auditRoutes(prisma),
+  ];
+  return routes;
+}
+
+/**
+ * Builds the express application. Every route comes from one table that registers it, guards it (authentication,
+ * role, rate limit, audit of refusals) and documents it in OpenAPI. Thin: routes parse, services decide, one
+ * middleware maps errors.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { prisma, logger, bodyLimit = '1mb', version = '0.1.0', security = {} } = deps;
+  const metrics = deps.metrics ?? new ApiMetrics(() => poolFigures(prisma));
+  const keys = new ApiKeyStore(prisma);
+  const authenticator = new Authenticator({
+    keys,
+    ...(security.jwt ? { jwt: new JwtVerifier(security.jwt) } : {}),
+    authOff: security.authMode === 'off',
+  });
+  const limits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...security.rateLimits });
+  const guardDeps = { authenticator, limits, prisma, logger };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('trust proxy', security.trustProxy ?? 0);
+  app.use(requestContext(logger, metrics));
+  app.use(helmet());
+  app.use(cors(security.corsOrigins ?? []));
+  app.use(express.json({ limit: bodyLimit, strict: false }));
+
+  const routes = routeTable(deps, { metrics, keys });
+  const openApi = buildOpenApiDocument(routes, ENTITIES, version);
+  const serveOpenApi: RequestHandler = (_req, res) => {
+    res.json(openApi);
+  };
+  for (const route of routes) {
+    const handlers = route.action === 'Docs.openApi' ? [serveOpenApi] : [route.handler].flat();
+    app[route.method](expressPath(route.path), guard(route, guardDeps), ...handlers);
   }
   app.use(
-    '/api/Orchestration',
-    orchestrationRouter(new OrchestrationService(prisma, client, orchestratorTaskQueue, metrics)),
+    SWAGGER_PATH.replace(/\/$/, ''),
+    swaggerUi.serve,
+    swaggerUi.setup(openApi, {
+      customSiteTitle: 'FlowOrchestrator API',
+      swaggerOptions: { persistAuthorization: true },
+    }),
   );
 
-  app.use(notFound);
+  // An unknown path is 404 only for a caller who may read: others learn nothing about what exists.
+  app.use(guard({ role: 'viewer', action: 'NotFound', method: 'get' }, guardDeps), notFound);
   app.use(errorHandler(logger));
   return app;
 }

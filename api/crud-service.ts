@@ -1,4 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { PrismaClient } from '../prisma/client';
+import { recordAudit, type AuditActor } from './audit/audit';
+import type { Principal } from './auth/principal';
+import type { SecretMasker } from './masking';
 import type { AnyEntityDefinition, Db } from './entities/definition';
 import { SERVER_OWNED_FIELDS } from './entities/base';
 import { assertReferencesExist } from './entities/references';
@@ -13,38 +17,53 @@ export interface Page {
 
 const ORDER = [{ createdAt: 'asc' }, { id: 'asc' }] as const;
 
+/** Fields every write sets, which are not what the caller changed. */
+const BOOKKEEPING_FIELDS = new Set(['updatedAt', 'updatedBy']);
+
+/** The names of the DTO fields that differ (never their values: they may be secret). */
+function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return Object.keys(after).filter(
+    (field) => !BOOKKEEPING_FIELDS.has(field) && !isDeepStrictEqual(before[field], after[field]),
+  );
+}
+
 /**
  * Generic CRUD over any entity definition. Writes run in one transaction: parse, reference checks, entity rules,
  * write, post-write checks, then `afterWrite` (work outside the database, e.g. a Temporal Schedule); any failure
  * rolls the whole write back, so nothing is half-written.
  */
 export class CrudService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly masker: SecretMasker,
+  ) {}
 
   async list(
     def: AnyEntityDefinition,
     page: Page,
-    where: object = {},
+    where: object,
+    viewer: Principal,
   ): Promise<{ items: unknown[]; total: number }> {
     const model = def.model(this.prisma);
     const [rows, total] = await Promise.all([
       model.findMany({ where, include: def.include, orderBy: ORDER, take: page.limit, skip: page.offset }),
       model.count({ where }),
     ]);
-    return { items: rows.map((row) => def.toDto(row) as unknown), total };
+    return { items: rows.map((row) => this.dto(def, row, viewer)), total };
   }
 
   /** @throws NotFoundError when no entity has `id`. */
-  async get(def: AnyEntityDefinition, id: string): Promise<unknown> {
+  async get(def: AnyEntityDefinition, id: string, viewer: Principal): Promise<unknown> {
     const row = await def.model(this.prisma).findUnique({ where: { id }, include: def.include });
     if (!row) throw new NotFoundError(def.name, id);
-    return def.toDto(row);
+    return this.dto(def, row, viewer);
   }
 
   /** @throws NotFoundError when no entity has the composite key. */
   async getByKey(
     def: AnyEntityDefinition,
     key: { version: string; name: string; connectionString?: string },
+    viewer: Principal,
   ) {
     const row = await def.model(this.prisma).findFirst({ where: key, include: def.include });
     if (!row) {
@@ -53,41 +72,79 @@ export class CrudService {
         .join('_');
       throw new NotFoundError(def.name, `with composite key ${shown}`);
     }
-    return def.toDto(row) as unknown;
+    return this.dto(def, row, viewer);
   }
 
-  /** @throws ValidationError (400), ConflictError (409). */
-  async create(def: AnyEntityDefinition, body: unknown, actor: string): Promise<unknown> {
+  /**
+   * Creates the entity and its audit event (`<Entity>.create`) in one transaction; `createdBy` is the principal.
+   * @throws ValidationError (400), ConflictError (409).
+   */
+  async create(
+    def: AnyEntityDefinition,
+    body: unknown,
+    principal: Principal,
+    audit: AuditActor,
+  ): Promise<unknown> {
     const input = this.parseBody(def, body);
     return this.write(async (tx) => {
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, undefined);
       const row = await def
         .model(tx)
-        .create({ data: await def.createData(input, actor, tx), include: def.include });
-      await def.afterWrite?.(tx, { id: (row as { id: string }).id, after: row });
-      return def.toDto(row) as unknown;
+        .create({ data: await def.createData(input, principal.name, tx), include: def.include });
+      const id = (row as { id: string }).id;
+      await def.afterWrite?.(tx, { id, after: row });
+      await recordAudit(tx, audit, {
+        action: `${def.name}.create`,
+        entityType: def.name,
+        entityId: id,
+        outcome: 201,
+        changedFields: Object.keys(input as object),
+      });
+      return this.dto(def, row, principal);
     });
   }
 
-  /** Full replace. @throws NotFoundError (404), ValidationError (400), ConflictError (409). */
-  async update(def: AnyEntityDefinition, id: string, body: unknown, actor: string): Promise<void> {
-    const input = this.parseBody(def, body);
+  /**
+   * Full replace, audited (`<Entity>.replace`, with the names of the changed fields) in the same transaction.
+   * @throws NotFoundError (404), ValidationError (400), ConflictError (409).
+   */
+  async update(
+    def: AnyEntityDefinition,
+    id: string,
+    body: unknown,
+    principal: Principal,
+    audit: AuditActor,
+  ): Promise<void> {
+    const parsed: unknown = this.parseBody(def, body);
     await this.write(async (tx) => {
       // NO KEY UPDATE: waits for a concurrent delete, but not for inserts that refer to the row (which take KEY
       // SHARE), so a step update cannot deadlock with a workflow insert waiting for the graph lock it holds.
       await this.lockRow(def, tx, id, 'NO KEY UPDATE');
-      const before = def.afterWrite ? await this.read(def, tx, id) : undefined;
+      const before = await this.read(def, tx, id);
+      const input: unknown =
+        def.restoreMasked && before ? def.restoreMasked(parsed, before, this.masker) : parsed;
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, id);
-      await def.model(tx).update({ where: { id }, data: await def.updateData(input, actor, tx) });
+      await def.model(tx).update({ where: { id }, data: await def.updateData(input, principal.name, tx) });
       await def.afterUpdate?.(tx, id);
-      if (def.afterWrite) await def.afterWrite(tx, { id, before, after: await this.read(def, tx, id) });
+      const after = await this.read(def, tx, id);
+      if (def.afterWrite) await def.afterWrite(tx, { id, before, after });
+      await recordAudit(tx, audit, {
+        action: `${def.name}.replace`,
+        entityType: def.name,
+        entityId: id,
+        outcome: 204,
+        changedFields: changedFields(
+          def.toDto(before) as Record<string, unknown>,
+          def.toDto(after) as Record<string, unknown>,
+        ),
+      });
     });
   }
 
-  /** @throws NotFoundError (404), ConflictError (409 naming every referrer). */
-  async delete(def: AnyEntityDefinition, id: string): Promise<void> {
+  /** Deletes the entity and records `<Entity>.delete` in the same transaction. @throws NotFoundError (404), ConflictError (409 naming every referrer). */
+  async delete(def: AnyEntityDefinition, id: string, audit: AuditActor): Promise<void> {
     await this.write(async (tx) => {
       // Locked first, so no write that refers to the row can commit between the referrer check and the delete.
       await this.lockRow(def, tx, id, 'UPDATE');
@@ -106,7 +163,19 @@ export class CrudService {
         );
       await def.model(tx).deleteMany({ where: { id } });
       await def.afterWrite?.(tx, { id, before });
+      await recordAudit(tx, audit, {
+        action: `${def.name}.delete`,
+        entityType: def.name,
+        entityId: id,
+        outcome: 204,
+      });
     });
+  }
+
+  /** The entity as `viewer` may see it: secrets masked for everyone but admins. */
+  private dto(def: AnyEntityDefinition, row: unknown, viewer: Principal): unknown {
+    const dto: unknown = def.toDto(row);
+    return def.maskSecrets && viewer.role !== 'admin' ? def.maskSecrets(dto, this.masker) : dto;
   }
 
   private parseBody(def: AnyEntityDefinition, body: unknown): unknown {

@@ -6,6 +6,8 @@ import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createPrismaClient } from '../prisma/client';
 import { startScheduleReconciler } from './schedules/reconciler';
+import { bootstrapAdminKey } from './auth/bootstrap';
+import { AUTH_OFF_WARNING, securityFromConfig } from './security-config';
 import { startApi } from './server';
 import { lazyTemporalConnection } from './temporal-connection';
 
@@ -16,7 +18,9 @@ async function main(): Promise<void> {
     throw new Error(
       'DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm run dev`, which provides both)',
     );
+  if (config.AUTH_MODE === 'off') logger.warn(AUTH_OFF_WARNING);
   const prisma = createPrismaClient(config.DATABASE_URL);
+  await bootstrapAdminKey(prisma, { adminKey: config.FLOW_ADMIN_API_KEY, logger });
   const temporal = lazyTemporalConnection(temporalConnectionOptions(config.TEMPORAL_ADDRESS, config));
   const api = await startApi({
     prisma,
@@ -26,6 +30,10 @@ async function main(): Promise<void> {
     port: config.PORT,
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,
+    security: securityFromConfig(config),
+    ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
+      ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
+      : {}),
   });
   logger.info({ url: api.url }, 'API listening');
   let reconciler: ReturnType<typeof startScheduleReconciler> | undefined;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SERVER_OWNED_FIELDS } from './entities/base';
 import type { AnyEntityDefinition } from './entities/definition';
+import { json, ref } from './openapi-parts';
+import type { RouteSpec } from './routes/route';
 import { backfillBody, backfilled, scheduleView, triggered } from './schedules/schemas';
 
 const errorBody = z.object({
@@ -35,224 +37,109 @@ function inputSchema(def: AnyEntityDefinition): JsonSchema {
   return { ...schema, properties: { ...(schema.properties as JsonSchema), ...ignored } };
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
-const error = (description: string) => ({ description, ...json(ref('Error')) });
-const guidParam = (name: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-});
-const pageParams = [
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-];
-const listResponse = (name: string) => ({
-  description: `A page of ${name} entities; the total count is in X-Total-Count.`,
-  headers: { 'X-Total-Count': { schema: { type: 'integer' } } },
-  ...json({ type: 'array', items: ref(name) }),
-});
-
-function entityPaths(def: AnyEntityDefinition): Record<string, object> {
-  const name = def.name;
-  const tags = [name];
-  const bad = error('Invalid input, malformed JSON or a malformed GUID');
-  const unavailable = error('Postgres is unavailable');
-  const paths: Record<string, object> = {
-    [`/api/${name}`]: {
-      get: {
-        tags,
-        summary: `List ${name} entities`,
-        parameters: pageParams,
-        responses: { 200: listResponse(name), 400: bad },
-      },
-      post: {
-        tags,
-        summary: `Create a ${name}`,
-        requestBody: { required: true, ...json(ref(`${name}Input`)) },
-        responses: {
-          201: { description: 'Created; Location names the new entity', ...json(ref(name)) },
-          400: bad,
-          409: error('Duplicate composite key, or a referenced entity does not exist'),
-          503: unavailable,
-        },
-      },
-    },
-    [`/api/${name}/composite/{version}/{name}`]: {
-      get: {
-        tags,
-        summary: `Get a ${name} by its composite key`,
-        parameters: [
-          { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-          ...(def.keyHasConnectionString
-            ? [{ name: 'connectionString', in: 'query', required: true, schema: { type: 'string' } }]
-            : []),
-        ],
-        responses: {
-          200: { description: 'The entity', ...json(ref(name)) },
-          400: bad,
-          404: error('Not found'),
-        },
-      },
-    },
-    [`/api/${name}/{id}`]: {
-      parameters: [guidParam('id')],
-      get: {
-        tags,
-        summary: `Get a ${name}`,
-        responses: {
-          200: { description: 'The entity', ...json(ref(name)) },
-          400: bad,
-          404: error('Not found'),
-        },
-      },
-      put: {
-        tags,
-        summary: `Replace a ${name}`,
-        requestBody: { required: true, ...json(ref(`${name}Input`)) },
-        responses: {
-          204: { description: 'Updated' },
-          400: bad,
-          404: error('Not found'),
-          409: error('Conflict'),
-          503: unavailable,
-        },
-      },
-      delete: {
-        tags,
-        summary: `Delete a ${name}`,
-        responses: {
-          204: { description: 'Deleted' },
-          400: bad,
-          404: error('Not found'),
-          409: error('Still referenced; details name the referrers'),
-          503: unavailable,
-        },
-      },
-    },
-  };
-  for (const lookup of def.lookups ?? [])
-    paths[`/api/${name}/${lookup.segment}/{${lookup.param}}`] = {
-      get: {
-        tags,
-        summary: lookup.summary,
-        parameters: [guidParam(lookup.param), ...pageParams],
-        responses: { 200: listResponse(name), 400: bad },
-      },
-    };
-  return paths;
-}
-
-/** `/api/OrchestratedFlow/{id}/schedule…`: a flow's Temporal Schedule. */
-function schedulePaths(): Record<string, object> {
-  const tags = ['OrchestratedFlow'];
-  const parameters = [guidParam('id')];
-  const bad = error('A malformed GUID (or backfill range)');
-  const missing = error('Unknown flow (NotFound), or the flow has no schedule (NoSchedule)');
-  const unavailable = error('Temporal (or Postgres) is unavailable; nothing was changed');
-  const view = { description: 'The schedule as Temporal has it', ...json(ref('FlowSchedule')) };
-  const toggle = (verb: string, enabled: boolean) => ({
-    tags,
-    summary: `${verb} the flow's schedule`,
+/** What every guarded operation may also answer. */
+const guardResponses = {
+  401: {
     description:
-      `Sets isScheduleEnabled to ${String(enabled)} and ${enabled ? 'unpauses' : 'pauses'} the Temporal Schedule ` +
-      'in one transaction: either both change or neither does.',
-    responses: { 200: view, 400: bad, 404: missing, 503: unavailable },
-  });
+      'No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which)',
+    headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+    ...json(ref('Error')),
+  },
+  403: {
+    description: "The caller's role is below the route's (details: required, actual)",
+    ...json(ref('Error')),
+  },
+  429: {
+    description: 'Over the rate limit (per principal, per API replica); see Retry-After and RateLimit',
+    headers: {
+      'Retry-After': { schema: { type: 'integer' } },
+      'RateLimit-Policy': { schema: { type: 'string' } },
+      RateLimit: { schema: { type: 'string' } },
+    },
+    ...json(ref('Error')),
+  },
+};
+
+function operation(route: RouteSpec): object {
+  const guarded = route.role !== 'public';
+  const roleNote = guarded ? `Requires role **${route.role}** or higher.` : 'Public: no credential needed.';
   return {
-    '/api/OrchestratedFlow/{id}/schedule': {
-      parameters,
-      get: {
-        tags,
-        summary: "The flow's schedule: spec, policies, paused state, next run times and recent runs",
-        responses: { 200: view, 400: bad, 404: missing, 503: unavailable },
-      },
-    },
-    '/api/OrchestratedFlow/{id}/schedule/trigger': {
-      parameters,
-      post: {
-        tags,
-        summary:
-          'Start a scheduled run now, honouring the overlap policy (Skip: nothing starts while one is open)',
-        responses: {
-          202: { description: 'Triggered', ...json(ref('ScheduleTriggered')) },
-          400: bad,
-          404: missing,
-          503: unavailable,
-        },
-      },
-    },
-    '/api/OrchestratedFlow/{id}/schedule/backfill': {
-      parameters,
-      post: {
-        tags,
-        summary: 'Take every run the schedule would have started between start and end (inclusive), now',
-        requestBody: { required: true, ...json(ref('ScheduleBackfillRequest')) },
-        responses: {
-          202: { description: 'Backfill requested', ...json(ref('ScheduleBackfill')) },
-          400: bad,
-          404: missing,
-          503: unavailable,
-        },
-      },
-    },
-    '/api/OrchestratedFlow/{id}/schedule/pause': { parameters, post: toggle('Pause', false) },
-    '/api/OrchestratedFlow/{id}/schedule/resume': { parameters, post: toggle('Resume', true) },
+    ...route.doc,
+    operationId: route.action,
+    description: route.doc.description ? `${route.doc.description}\n\n${roleNote}` : roleNote,
+    'x-required-role': route.role,
+    security: guarded ? [{ bearerAuth: [] }, { apiKeyHeader: [] }] : [],
+    responses: guarded ? { ...route.doc.responses, ...guardResponses } : route.doc.responses,
   };
 }
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
-export function buildOpenApiDocument(entities: readonly AnyEntityDefinition[], version: string): object {
+/** The Swagger UI page: static assets, served beside the route table (see `createApp`). */
+export const SWAGGER_PATH = '/swagger/';
+
+/**
+ * The OpenAPI 3.1 document: its paths are generated from the same route table that registers the express routes
+ * (so no route exists undocumented), its schemas from the same zod schemas the routes validate with.
+ */
+export function buildOpenApiDocument(
+  routes: readonly RouteSpec[],
+  entities: readonly AnyEntityDefinition[],
+  version: string,
+): object {
   const schemas: Record<string, JsonSchema> = { Error: toSchema(errorBody, 'output') };
-  let paths: Record<string, object> = {
-    '/health': {
-      get: {
-        tags: ['Operations'],
-        summary: 'Liveness: the API process answers',
-        responses: { 200: { description: '`{ status: "Healthy" }`' } },
-      },
-    },
-    '/health/ready': {
-      get: {
-        tags: ['Operations'],
-        summary: 'Readiness: Postgres answers, every migration is applied, Temporal answers',
-        responses: {
-          200: { description: '`{ status: "Healthy", checks: { postgres, migrations, temporal } }`' },
-          503: { description: 'Each failing check names its reason' },
-        },
-      },
-    },
-    '/metrics': {
-      get: {
-        tags: ['Operations'],
-        summary: 'Prometheus metrics: HTTP latency, runs started, database pool, process figures',
-        responses: { 200: { description: 'Prometheus text exposition format' } },
-      },
-    },
-  };
   for (const def of entities) {
     schemas[def.name] = toSchema(def.output, 'output');
     schemas[`${def.name}Input`] = inputSchema(def);
-    paths = { ...paths, ...entityPaths(def) };
-    if (def.name === 'OrchestratedFlow') paths = { ...paths, ...schedulePaths() };
   }
   schemas.FlowSchedule = toSchema(scheduleView, 'output');
   schemas.ScheduleTriggered = toSchema(triggered, 'output');
   schemas.ScheduleBackfillRequest = toSchema(backfillBody, 'input');
   schemas.ScheduleBackfill = toSchema(backfilled, 'output');
+
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
+  paths[SWAGGER_PATH] = {
+    get: {
+      tags: ['Operations'],
+      operationId: 'Docs.swaggerUi',
+      summary: 'Swagger UI for this document (use Authorize to send an API key or token)',
+      description: 'Public: no credential needed.',
+      'x-required-role': 'public',
+      security: [],
+      responses: { 200: { description: 'The Swagger UI page', content: { 'text/html': {} } } },
+    },
+  };
+
+  const entityTags = entities.map((def) => ({ name: def.name, description: def.summary }));
   return {
     openapi: '3.1.0',
     info: {
       title: 'FlowOrchestrator API',
       version,
       description:
-        'Flow definitions (schemas, processors, steps, workflows, orchestrated flows, assignments, addresses, deliveries). ' +
-        'Errors answer `{ error, message, details? }`; send `X-Correlation-ID` to follow a request.',
+        'Flow definitions (schemas, processors, steps, workflows, orchestrated flows, assignments, addresses, ' +
+        'deliveries), runs and schedules. Authenticate with `Authorization: Bearer <API key or OIDC token>` or ' +
+        '`X-API-Key: <API key>`; each operation states the least role it needs (viewer < operator < editor < admin) ' +
+        'in `x-required-role`. Errors answer `{ error, message, details? }`; send `X-Correlation-ID` to follow a request.',
     },
-    tags: entities.map((def) => ({ name: def.name, description: def.summary })),
+    tags: [
+      ...entityTags,
+      { name: 'Orchestration', description: 'Start, stop and inspect runs.' },
+      { name: 'ApiKey', description: 'API keys (admin).' },
+      { name: 'Audit', description: 'The audit log (admin).' },
+      { name: 'Operations', description: 'Health, metrics and API documents.' },
+    ],
+    security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
     paths,
-    components: { schemas },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (flo_…) or an OIDC access token from the configured issuer',
+        },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (flo_…)' },
+      },
+    },
   };
 }

@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { createApp, type AppDeps } from './app';
 
 export interface RunningApi {
@@ -10,18 +12,31 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API on `port` (0 picks a free one) and resolves once it listens. */
-export async function startApi(deps: AppDeps & { port: number; host?: string }): Promise<RunningApi> {
+export interface ApiServerOptions {
+  port: number;
+  host?: string;
+  /** HTTPS with this certificate and key (PEM files: TLS_CERT_PATH / TLS_KEY_PATH); plain HTTP without. */
+  tls?: { certPath: string; keyPath: string };
+}
+
+/** Starts the API on `port` (0 picks a free one), over HTTPS when `tls` is given, and resolves once it listens. */
+export async function startApi(deps: AppDeps & ApiServerOptions): Promise<RunningApi> {
   const app = createApp(deps);
   const host = deps.host ?? '127.0.0.1';
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(deps.port, host, () => resolve(s));
-    s.once('error', reject);
+  const server: Server = deps.tls
+    ? createHttpsServer(
+        { cert: await readFile(deps.tls.certPath), key: await readFile(deps.tls.keyPath) },
+        app,
+      )
+    : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${deps.tls ? 'https' : 'http'}://${shownHost}:${port}`,
     port,
     server,
     close: () =>

@@ -42,7 +42,10 @@ const pad = (i: number, total: number) => String(i + 1).padStart(String(total).l
 export class FlowFactory {
   private processorId: string | undefined;
 
-  constructor(private readonly apiUrl: string) {}
+  constructor(
+    private readonly apiUrl: string,
+    private readonly apiKey: string,
+  ) {}
 
   /** step-1 → step-2 → … → step-N. */
   async chain(length: number, label = `chain-${length}`): Promise<BenchFlow> {
@@ -130,7 +133,10 @@ export class FlowFactory {
   ): Promise<Entity> {
     const response = await fetch(`${this.apiUrl}/api/${route}`, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();

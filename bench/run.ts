@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   try {
     const services = await startBenchServices(teardown, log);
     const memory = sampleMemory(services.temporalPid);
-    const factory = new FlowFactory(services.apiUrl);
+    const factory = new FlowFactory(services.apiUrl, services.apiKey);
     const chain = await factory.chain(options.chain);
     const fanOut = await factory.fanOut(options.fanout);
     const saturationChain = await factory.chain(options.saturationSteps, 'saturation');

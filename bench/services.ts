@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { OrchestrationService } from '../api/orchestration/service';
+import { generateApiKey, insertApiKey } from '../api/auth/api-keys';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
 import { migrateDeploy } from '../infra/migrate';
@@ -32,6 +33,8 @@ const STOP_TIMEOUT_MS = 15_000;
 export interface BenchServices {
   /** Base URL of the in-process API (definitions are created through it). */
   apiUrl: string;
+  /** An editor's API key for `apiUrl`. */
+  apiKey: string;
   /** Starts our runs exactly as `POST /api/Orchestration/start` does. */
   orchestration: OrchestrationService;
   client: Client;
@@ -117,6 +120,9 @@ export async function startBenchServices(
   teardown.push('API connection', () => apiConnection.close());
   const api = await startApi({ prisma, temporal: apiConnection, logger, port: 0, namespace });
   teardown.push('API', () => api.close());
+  // The benchmark measures the API as shipped: authenticated, as an editor.
+  const apiKey = generateApiKey();
+  await insertApiKey(prisma, { secret: apiKey, name: 'bench-editor', role: 'editor', createdBy: 'bench' });
 
   const connection = await NativeConnection.connect({ address });
   teardown.push('worker connection', () => connection.close());
@@ -151,6 +157,7 @@ export async function startBenchServices(
 
   return {
     apiUrl: api.url,
+    apiKey,
     orchestration: new OrchestrationService(prisma, client),
     client,
     temporalPid: temporal.value.pid,

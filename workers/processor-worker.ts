@@ -8,6 +8,7 @@ import {
   computeImplementationHash,
   asStepActivity,
   createProcessorActivity,
+  type EgressGuard,
   processorLabel,
   type ProcessorDefinition,
 } from '../activities/sdk';
@@ -34,6 +35,11 @@ export interface ProcessorWorkerOptions {
   shutdownGraceTimeMs?: number;
   /** Where step attempts are counted (`flow_step_duration_seconds`, `flow_step_attempts_total`). */
   metrics?: WorkerMetrics;
+  /**
+   * What the processor's `context.fetch` goes through (see `workers/egress.ts` for one built from the configuration).
+   * Default: a guard refusing every internal destination.
+   */
+  egress?: EgressGuard;
 }
 
 export interface ProcessorWorker {
@@ -71,6 +77,7 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
     activity = createProcessorActivity(definition, {
       logger: options.logger.child({ taskQueue }),
       schemas: registration.schemas,
+      egress: options.egress,
     });
   } catch (error) {
     throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });

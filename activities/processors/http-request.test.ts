@@ -11,10 +11,29 @@ import {
   applicationFailure as failure,
 } from '../../test/processors/activity-environment';
 import { invocation } from '../../test/processors/invocation';
-import { createProcessorActivity } from '../sdk';
+import {
+  createProcessorActivity,
+  EgressGuard,
+  type EgressGuardOptions,
+  type ProcessorActivity,
+  parseEgressAllowList,
+} from '../sdk';
 import { httpRequestProcessor } from './http-request';
 
-const http = createProcessorActivity(httpRequestProcessor, { logger: pino({ level: 'silent' }) });
+const logger = pino({ level: 'silent' });
+const guards: EgressGuard[] = [];
+
+/** The processor behind an egress guard made with `options` (closed after the tests). */
+function httpBehind(options: EgressGuardOptions): ProcessorActivity {
+  const egress = new EgressGuard(options);
+  guards.push(egress);
+  return createProcessorActivity(httpRequestProcessor, { logger, egress });
+}
+
+// The test server listens on loopback, which the egress guard refuses unless allowed.
+const http = httpBehind({ allow: parseEgressAllowList('127.0.0.1') });
+/** As workers run it by default: every internal destination refused. */
+const guarded = createProcessorActivity(httpRequestProcessor, { logger });
 
 interface Seen {
   method: string;
@@ -38,6 +57,7 @@ function address(connectionString: string): AssignedEntity {
 describe('http-request processor', () => {
   let server: Server;
   let base: string;
+  let port: number;
   const seen: Seen[] = [];
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
     '/json': (_req, res) => {
@@ -71,6 +91,22 @@ describe('http-request processor', () => {
     '/slow': () => {
       /* never answers */
     },
+    '/moved': (_req, res) => {
+      res.writeHead(301, { location: '/json' });
+      res.end();
+    },
+    '/to-localhost': (_req, res) => {
+      res.writeHead(302, { location: `http://localhost:${port}/json` });
+      res.end();
+    },
+    '/to-other-loopback': (_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.2:${port}/json` });
+      res.end();
+    },
+    '/big': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(64 * 1024));
+    },
   };
 
   before(async () => {
@@ -90,10 +126,12 @@ describe('http-request processor', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
   });
 
   after(async () => {
+    await Promise.all(guards.map((guard) => guard.close()));
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -102,7 +140,8 @@ describe('http-request processor', () => {
     configuration: Record<string, unknown>,
     input: unknown = null,
     assignments: AssignedEntity[] = [],
-  ) => activityEnvironment().run(http, invocation({ input, configuration, assignments }));
+    activity: ProcessorActivity = http,
+  ) => activityEnvironment().run(activity, invocation({ input, configuration, assignments }));
 
   test('GET a JSON answer: status, lower-cased headers, parsed body', async () => {
     const output = (await call({ url: `${base}/json` })) as {
@@ -185,5 +224,118 @@ describe('http-request processor', () => {
     env.cancel('CANCELLED');
     // /slow never answers: only an aborted request can settle.
     await assert.rejects(running, (error: unknown) => error instanceof CancelledFailure);
+  });
+
+  test('redirects are followed', async () => {
+    const output = (await call({ url: `${base}/moved` })) as { status: number; body: unknown };
+    assert.deepEqual([output.status, output.body], [200, { hello: 'world' }]);
+    assert.deepEqual(
+      seen.slice(-2).map((s) => s.url),
+      ['/moved', '/json'],
+    );
+  });
+
+  test('by default every internal destination fails at once with EgressDenied, before any request is sent', async () => {
+    const before = seen.length;
+    for (const [url, host, address] of [
+      [`http://127.0.0.1:${port}/json`, `127.0.0.1:${port}`, '127.0.0.1'],
+      ['http://169.254.169.254/latest/meta-data/', '169.254.169.254', '169.254.169.254'],
+      [`http://[::1]:${port}/json`, `[::1]:${port}`, '::1'],
+      [`http://2130706433:${port}/json`, `127.0.0.1:${port}`, '127.0.0.1'],
+      [`http://0177.0.0.1:${port}/json`, `127.0.0.1:${port}`, '127.0.0.1'],
+      [`http://0x7f.0.0.1:${port}/json`, `127.0.0.1:${port}`, '127.0.0.1'],
+      [`http://[::ffff:7f00:1]:${port}/json`, `[::ffff:7f00:1]:${port}`, '::ffff:7f00:1'],
+      [`http://[::ffff:127.0.0.1]:${port}/json`, `[::ffff:7f00:1]:${port}`, '::ffff:7f00:1'],
+      [`http://[64:ff9b::7f00:1]:${port}/json`, `[64:ff9b::7f00:1]:${port}`, '64:ff9b::7f00:1'],
+      [`http://0.0.0.0:${port}/json`, `0.0.0.0:${port}`, '0.0.0.0'],
+      ['http://10.0.0.1/', '10.0.0.1', '10.0.0.1'],
+      ['http://100.64.0.1/', '100.64.0.1', '100.64.0.1'],
+      ['http://[fe80::1]/', '[fe80::1]', 'fe80::1'],
+      ['http://[fc00::1]/', '[fc00::1]', 'fc00::1'],
+    ] as const) {
+      const error = await failure(call({ url }, null, [], guarded));
+      assert.equal(error.type, 'EgressDenied', url);
+      assert.equal(error.nonRetryable, true, url);
+      assert.ok(
+        error.message.startsWith(`Egress denied: http://${host} is ${address} (`),
+        `${url}: ${error.message}`,
+      );
+      assert.match(
+        error.message,
+        new RegExp(`allow it with EGRESS_ALLOW=${host.replace(/[[\].]/g, '\\$&')} `),
+      );
+      assert.equal((error.details?.[0] as { host: string }).host, host);
+    }
+    assert.equal(seen.length, before, 'the server received no request');
+  });
+
+  test('the allow-list opens internal destinations by host, host:port or CIDR', async () => {
+    for (const allow of ['127.0.0.1', `127.0.0.1:${port}`, '127.0.0.0/8']) {
+      const allowed = httpBehind({ allow: parseEgressAllowList(allow) });
+      const output = (await call({ url: `${base}/json` }, null, [], allowed)) as { status: number };
+      assert.equal(output.status, 200, allow);
+    }
+    const otherPort = httpBehind({ allow: parseEgressAllowList(`127.0.0.1:${port + 1}`) });
+    const error = await failure(call({ url: `${base}/json` }, null, [], otherPort));
+    assert.equal(error.type, 'EgressDenied');
+    assert.match(
+      error.message,
+      new RegExp(`^Egress denied: http://127\\.0\\.0\\.1:${port} is 127\\.0\\.0\\.1`),
+    );
+  });
+
+  test('a redirect from an allowed destination to an internal one is refused without retries', async () => {
+    const onlyThisPort = httpBehind({ allow: parseEgressAllowList(`127.0.0.1:${port}`) });
+    const before = seen.length;
+    const toName = await failure(call({ url: `${base}/to-localhost` }, null, [], onlyThisPort));
+    assert.equal(toName.type, 'EgressDenied');
+    assert.equal(toName.nonRetryable, true);
+    assert.match(
+      toName.message,
+      new RegExp(`^Egress denied: http://localhost:${port} resolves to (127\\.0\\.0\\.1|::1) \\(loopback\\)`),
+    );
+    const toAddress = await failure(call({ url: `${base}/to-other-loopback` }, null, [], onlyThisPort));
+    assert.equal(toAddress.type, 'EgressDenied');
+    assert.match(
+      toAddress.message,
+      new RegExp(`^Egress denied: http://127\\.0\\.0\\.2:${port} is 127\\.0\\.0\\.2`),
+    );
+    // Only the two redirecting requests arrived; neither target was reached.
+    assert.deepEqual(
+      seen.slice(before).map((s) => s.url),
+      ['/to-localhost', '/to-other-loopback'],
+    );
+  });
+
+  test('a name resolving to loopback is refused, and allowed when the name is on the allow-list', async () => {
+    const lookup = (hostname: string) =>
+      hostname === 'evil.test'
+        ? Promise.resolve([{ address: '127.0.0.1', family: 4 as const }])
+        : Promise.reject(new Error(`ENOTFOUND ${hostname}`));
+    const url = `http://evil.test:${port}/json?token=secret`;
+    const before = seen.length;
+    const error = await failure(call({ url }, null, [], httpBehind({ lookup })));
+    assert.equal(error.type, 'EgressDenied');
+    assert.equal(error.nonRetryable, true);
+    assert.equal(
+      error.message,
+      `Egress denied: http://evil.test:${port} resolves to 127.0.0.1 (loopback), an internal address; ` +
+        `allow it with EGRESS_ALLOW=evil.test:${port} or a CIDR such as 127.0.0.1/32`,
+    );
+    assert.deepEqual(error.details, [{ host: `evil.test:${port}`, address: '127.0.0.1', range: 'loopback' }]);
+    assert.equal(seen.length, before);
+
+    const allowed = httpBehind({ lookup, allow: parseEgressAllowList('evil.test') });
+    const output = (await call({ url }, null, [], allowed)) as { body: unknown };
+    assert.deepEqual(output.body, { hello: 'world' });
+    assert.equal(seen.at(-1)?.headers.host, `evil.test:${port}`);
+  });
+
+  test('an answer over the size limit fails without retries as ResponseTooLarge', async () => {
+    const small = httpBehind({ allow: parseEgressAllowList('127.0.0.1'), maxResponseBytes: 1024 });
+    const error = await failure(call({ url: `${base}/big?token=secret` }, null, [], small));
+    assert.equal(error.type, 'ResponseTooLarge');
+    assert.equal(error.nonRetryable, true);
+    assert.equal(error.message, `the response of ${base} is larger than the limit of 1024 bytes`);
   });
 });

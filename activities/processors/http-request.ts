@@ -1,4 +1,4 @@
-import { defineProcessor, NonRetryableError, RetryableError } from '../sdk';
+import { defineProcessor, type EgressResponse, NonRetryableError, RetryableError } from '../sdk';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
@@ -73,7 +73,9 @@ function encodeBody(body: unknown, headers: Headers): string | undefined {
  * `http-request@1.0.0`: calls the first assigned Address's URL (or `configuration.url`) with the configured method,
  * headers and body (default body: the input, not sent for GET/HEAD). Output `{ status, headers, body }`.
  * Retryable: 5xx, 429 (honouring `Retry-After`), network errors and timeouts. Any other non-2xx fails at once with a
- * non-retryable `HttpError` naming the status. Cancellation aborts the request.
+ * non-retryable `HttpError` naming the status. The call goes through the worker's egress guard (`context.fetch`): an
+ * internal destination fails at once with `EgressDenied`, an answer over the worker's size limit with
+ * `ResponseTooLarge`. Redirects are followed (at most 5, each checked). Cancellation aborts the request.
  */
 export const httpRequestProcessor = defineProcessor<unknown, HttpResponseOutput, HttpRequestConfiguration>({
   name: 'http-request',
@@ -114,7 +116,7 @@ export const httpRequestProcessor = defineProcessor<unknown, HttpResponseOutput,
   },
   // A single slow call does not heartbeat by itself; this lets a stop reach it promptly.
   autoHeartbeatMs: 1_000,
-  async run({ input, configuration, assignments, signal, log }) {
+  async run({ input, configuration, assignments, signal, log, fetch }) {
     const url = resolveUrl(configuration.url, assignments);
     const headers = new Headers(configuration.headers);
     const payload = 'body' in configuration ? configuration.body : input;
@@ -123,17 +125,15 @@ export const httpRequestProcessor = defineProcessor<unknown, HttpResponseOutput,
     const timeoutMs = configuration.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const target = `${method} ${describeUrl(url)}`;
 
-    let response: Response;
+    // Through the worker's egress guard: it follows redirects (checking each), reads the body within its size
+    // limit and applies the step's cancellation signal.
+    let response: EgressResponse;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body,
-        redirect: 'follow',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-      });
+      response = await fetch(url, { method, headers, body, timeoutMs });
     } catch (error) {
       if (signal.aborted) throw error; // the SDK reports the cancellation
+      // EgressDenied, ResponseTooLarge, TooManyRedirects, …: retrying cannot help.
+      if (error instanceof NonRetryableError) throw error;
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       const cause = (error as Error).cause;
       const reason = timedOut
@@ -146,10 +146,10 @@ export const httpRequestProcessor = defineProcessor<unknown, HttpResponseOutput,
       });
     }
 
-    const text = await response.text();
+    const { text } = response;
     const responseHeaders = Object.fromEntries(response.headers.entries());
     log.debug({ status: response.status, target }, 'http response');
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const message = `${target} answered ${response.status} ${response.statusText}`.trim();
       const details = { status: response.status, body: text.slice(0, ERROR_BODY_LIMIT) };
       if (response.status >= 500 || response.status === 429)

@@ -7,6 +7,7 @@ import type {
   StepRetryPolicy,
   StepTimeouts,
 } from '../../domain/flow-types';
+import type { EgressRequestInit, EgressResponse } from './egress';
 
 /** A JSON Schema document (draft-07, or 2020-12 when it declares `$schema`). */
 export type JsonSchema = Record<string, unknown> | boolean;
@@ -49,6 +50,15 @@ export interface ProcessorContext<Input = unknown, Configuration = Record<string
   signal: AbortSignal;
   /** A child logger carrying the run's IDs. Never log payloads (input, output, configuration) at info level. */
   log: Logger;
+  /**
+   * HTTP through the worker's egress guard; use this instead of global fetch. Internal destinations (loopback,
+   * private, link-local, …) are refused unless the worker allows them (`EGRESS_ALLOW`), every redirect is checked
+   * again, and the body is read in full up to the worker's limit. The step's cancellation `signal` is already
+   * applied. See `activities/sdk/README.md`, "Reaching out: the egress guard".
+   *
+   * @throws NonRetryableError `EgressDenied` / `ResponseTooLarge` (let them propagate: the step fails at once).
+   */
+  fetch: (url: string | URL, init?: EgressRequestInit) => Promise<EgressResponse>;
 }
 
 /** Retry and timeout defaults for steps using this processor (a step's own overrides win). */

@@ -13,6 +13,21 @@ export {
   type ProcessorSpec,
 } from './define-processor';
 export {
+  classifyAddress,
+  EGRESS_DENIED,
+  EgressGuard,
+  formatAllowEntry,
+  parseEgressAllowList,
+  RESPONSE_TOO_LARGE,
+  type AddressClassification,
+  type AllowEntry,
+  type EgressGuardOptions,
+  type EgressLookup,
+  type EgressRequestInit,
+  type EgressResponse,
+  type ResolvedAddress,
+} from './egress';
+export {
   NonRetryableError,
   RetryableError,
   type ProcessorErrorOptions,

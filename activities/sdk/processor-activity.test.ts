@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { activityEnvironment } from '../../test/processors/activity-environment';
 import pino from 'pino';
 import type { StepInvocation } from '../../domain/flow-types';
 import { defineProcessor, type ProcessorContext } from './define-processor';
+import { EgressGuard, parseEgressAllowList } from './egress';
 import { NonRetryableError, RetryableError } from './errors';
 import { createProcessorActivity } from './processor-activity';
 import type { SchemaViolationDetails } from './schema-violation';
@@ -234,5 +237,45 @@ describe('createProcessorActivity', () => {
     });
     assert.equal(await env.run(createProcessorActivity(definition, { logger }), invocation()), 'done');
     assert.ok(heartbeats >= 3, `heartbeats: ${heartbeats}`);
+  });
+
+  test('context.fetch goes through the egress guard: internal destinations refused by default, allowed when given', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url !== '/hang') res.writeHead(200).end('hello');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const fetching = (path: string) =>
+      probe(async ({ fetch }) => ({ count: (await fetch(`${url}${path}`)).text.length }));
+    const egress = new EgressGuard({ allow: parseEgressAllowList('127.0.0.1') });
+    try {
+      const denied = await rejection(
+        activityEnvironment().run(createProcessorActivity(fetching('/'), { logger }), invocation()),
+      );
+      assert.ok(denied instanceof ApplicationFailure, String(denied));
+      assert.equal(denied.type, 'EgressDenied');
+      assert.equal(denied.nonRetryable, true);
+      assert.match(denied.message, /^Egress denied: http:\/\/127\.0\.0\.1:\d+ is 127\.0\.0\.1 \(loopback\)/);
+      assert.deepEqual(requests, []);
+
+      const allowed = createProcessorActivity(fetching('/'), { logger, egress });
+      assert.deepEqual(await activityEnvironment().run(allowed, invocation()), { count: 5 });
+      assert.deepEqual(requests, ['/']);
+
+      // The step's cancellation reaches the call: /hang never answers, so only an abort settles it.
+      const env = activityEnvironment();
+      const running = env.run(createProcessorActivity(fetching('/hang'), { logger, egress }), invocation());
+      for (let i = 0; i < 500 && requests.length < 2; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      env.cancel('CANCELLED');
+      const error = await rejection(running);
+      assert.ok(error instanceof CancelledFailure, String(error));
+    } finally {
+      await egress.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

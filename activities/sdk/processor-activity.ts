@@ -8,6 +8,7 @@ import {
   type ProcessorDefinition,
   type ProcessorRunInfo,
 } from './define-processor';
+import { EgressGuard } from './egress';
 import { toActivityFailure } from './errors';
 import { compileTargetValidator, schemaViolationFailure } from './schema-violation';
 
@@ -21,6 +22,8 @@ export interface ProcessorActivityDeps {
   logger: Logger;
   /** Default: the definition's own schemas (the worker passes the stored ones, see `workers/processor-worker.ts`). */
   schemas?: ProcessorSchemas;
+  /** What `context.fetch` goes through. Default: a guard refusing every internal destination, allowing none. */
+  egress?: EgressGuard;
 }
 
 /** The Temporal activity hosting a processor; registered under the processor's name. */
@@ -45,6 +48,7 @@ export function createProcessorActivity<Input, Output, Configuration>(
   deps: ProcessorActivityDeps,
 ): ProcessorActivity {
   const label = processorLabel(definition);
+  const egress = deps.egress ?? new EgressGuard();
   const validators = {
     input: compileTargetValidator('input', deps.schemas?.input ?? definition.inputSchema),
     output: compileTargetValidator('output', deps.schemas?.output ?? definition.outputSchema),
@@ -101,6 +105,13 @@ export function createProcessorActivity<Input, Output, Configuration>(
       lastHeartbeatDetails: activity.info.heartbeatDetails as unknown,
       signal: activity.cancellationSignal,
       log,
+      fetch: (url, init = {}) =>
+        egress.fetch(url, {
+          ...init,
+          signal: init.signal
+            ? AbortSignal.any([activity.cancellationSignal, init.signal])
+            : activity.cancellationSignal,
+        }),
     };
     const autoHeartbeat =
       definition.autoHeartbeatMs === undefined

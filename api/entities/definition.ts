@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Prisma, PrismaClient } from '../../prisma/client';
+import type { SecretMasker } from '../masking';
 
 /** A Prisma client or the client of an interactive transaction. */
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -90,6 +91,13 @@ export interface EntityDefinition<Input = unknown, Row = unknown, Dto = unknown>
    */
   afterWrite?(db: Db, change: WriteChange<Row>): Promise<void>;
   lookups?: readonly Lookup[];
+  /** The DTO as non-admins see it: secret values masked (Address, Delivery). */
+  maskSecrets?(dto: Dto, masker: SecretMasker): Dto;
+  /**
+   * A replace that sends back a masked value (`***`, as a non-admin read it) keeps the stored secret instead of
+   * storing the mask.
+   */
+  restoreMasked?(input: Input, before: Row, masker: SecretMasker): Input;
 }
 
 /** Erases the type parameters so definitions of different entities can share one list. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
+import { MASK } from '../masking';
 import { guid, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { Db, EntityDefinition, ModelDelegate } from './definition';
@@ -56,6 +57,28 @@ function endpointEntity(
       configuration: row.configuration as Record<string, string>,
       schemaId: row.schemaId,
     }),
+    maskSecrets: (dto, masker) => ({
+      ...dto,
+      connectionString: masker.maskConnectionString(dto.connectionString),
+      configuration: masker.maskConfiguration(dto.configuration),
+    }),
+    restoreMasked: (i, before, masker) => {
+      const stored = before.configuration as Record<string, string>;
+      return {
+        ...i,
+        connectionString:
+          i.connectionString === masker.maskConnectionString(before.connectionString) &&
+          i.connectionString !== before.connectionString
+            ? before.connectionString
+            : i.connectionString,
+        configuration: Object.fromEntries(
+          Object.entries(i.configuration).map(([key, value]) => [
+            key,
+            value === MASK && masker.isSecretKey(key) && stored[key] !== undefined ? stored[key] : value,
+          ]),
+        ),
+      };
+    },
     createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i) }),
     updateData: (i, actor) => ({ ...baseUpdate(i, actor), ...columns(i) }),
     references: (i) => (i.schemaId ? [{ field: 'schemaId', ids: [i.schemaId], targets: ['Schema'] }] : []),

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
 import type { PrismaClient } from '../../prisma/client';
+import { recordAudit, type AuditActor } from '../audit/audit';
 import type { Db, WriteChange } from '../entities/definition';
 import { NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
@@ -108,7 +109,12 @@ export class ScheduleService {
    * Pause (`enabled` false) or resume: writes `isScheduleEnabled` and pauses / unpauses the schedule in one
    * transaction, like any write of the flow. @throws NotFoundError, NoScheduleError (404), 503.
    */
-  async setEnabled(orchestratedFlowId: string, enabled: boolean, actor: string): Promise<ScheduleView> {
+  async setEnabled(
+    orchestratedFlowId: string,
+    enabled: boolean,
+    actor: string,
+    audit: AuditActor,
+  ): Promise<ScheduleView> {
     try {
       await this.prisma.$transaction(
         async (tx) => {
@@ -121,6 +127,13 @@ export class ScheduleService {
           });
           // Always asks Temporal, so pausing also repairs a schedule unpaused behind our back.
           await this.temporal.apply(orchestratedFlowId, this.desired(after));
+          await recordAudit(tx, audit, {
+            action: enabled ? 'Schedule.resume' : 'Schedule.pause',
+            entityType: 'OrchestratedFlow',
+            entityId: orchestratedFlowId,
+            outcome: 200,
+            changedFields: ['isScheduleEnabled'],
+          });
         },
         { timeout: 15_000, maxWait: 5_000 },
       );

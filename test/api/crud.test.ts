@@ -224,7 +224,7 @@ function split(entity: Body) {
   return { id, createdAt, updatedAt, createdBy, updatedBy, rest };
 }
 
-/** Asserts a freshly created entity: the expected fields plus id, equal ISO timestamps, and the anonymous actor. */
+/** Asserts a freshly created entity: the expected fields plus id, equal ISO timestamps, and the calling key's name. */
 function assertCreated(entity: Body, expected: Body, since: number): void {
   const { id, createdAt, updatedAt, createdBy, updatedBy, rest } = split(entity);
   assert.match(String(id), UUID);
@@ -232,8 +232,8 @@ function assertCreated(entity: Body, expected: Body, since: number): void {
   assert.equal(updatedAt, createdAt);
   const created = Date.parse(String(createdAt));
   assert.ok(created >= since - 2_000 && created <= Date.now() + 2_000, `createdAt ${String(createdAt)}`);
-  assert.equal(createdBy, 'anonymous');
-  assert.equal(updatedBy, 'anonymous');
+  assert.equal(createdBy, 'test-editor');
+  assert.equal(updatedBy, 'test-editor');
   assert.deepEqual(rest, expected);
 }
 
@@ -327,8 +327,8 @@ describe('CRUD of every entity', () => {
         const after = split(got.body);
         assert.equal(after.id, created.id);
         assert.equal(after.createdAt, created.createdAt);
-        assert.equal(after.createdBy, 'anonymous');
-        assert.equal(after.updatedBy, 'anonymous');
+        assert.equal(after.createdBy, 'test-editor');
+        assert.equal(after.updatedBy, 'test-editor');
         assert.match(String(after.updatedAt), ISO_TIMESTAMP);
         assert.ok(
           Date.parse(String(after.updatedAt)) > Date.parse(String(created.updatedAt)),
@@ -400,8 +400,8 @@ describe('CRUD of every entity', () => {
         const got = split((await api.request<Body>('GET', path)).body);
         assert.equal(got.id, created.body.id);
         assert.equal(got.createdAt, created.body.createdAt);
-        assert.equal(got.createdBy, 'anonymous');
-        assert.equal(got.updatedBy, 'anonymous');
+        assert.equal(got.createdBy, 'test-editor');
+        assert.equal(got.updatedBy, 'test-editor');
         assert.notEqual(got.updatedAt, forged.updatedAt);
         assert.deepEqual(got.rest, replaced);
       });

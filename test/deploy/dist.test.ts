@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { loadTestConfig, PROJECT_ROOT } from '../../infra/config';
 import { findFreePort } from '../../infra/ports';
-import { createTestDatabase, type TestDatabase } from '../support/api';
+import { bootstrapAdminSecret, createTestDatabase, type TestDatabase } from '../support/api';
 import { eventually } from '../support/flows';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 
@@ -63,10 +63,16 @@ function stop(role: Role): Promise<number | null> {
   });
 }
 
+/** The admin key the API role is started with (FLOW_ADMIN_API_KEY), as compose passes it from its env file. */
+const ADMIN_KEY = bootstrapAdminSecret();
+
 async function json(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${ADMIN_KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -127,7 +133,12 @@ describe('compiled build (the image commands)', () => {
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     roles = [
-      start('api/main.js', [], { ...common, PORT: String(port), HOST: '127.0.0.1' }),
+      start('api/main.js', [], {
+        ...common,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        FLOW_ADMIN_API_KEY: ADMIN_KEY,
+      }),
       start('workers/orchestrator.js', [], { ...common, ...traced }),
       start('workers/processor.js', ['transform'], common),
     ];

@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import type { RunSummary } from '../../domain/flow-types';
 import { loadTestConfig } from '../../infra/config';
 import { findFreePort } from '../../infra/ports';
-import { apiClient, type ApiClient, createTestDatabase, type TestDatabase } from '../support/api';
+import {
+  bootstrapAdminSecret,
+  type ApiClient,
+  clientWithRole,
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/api';
 import { UUID } from '../support/assertions';
 import { createFlow, eventually, waitForRun } from '../support/flows';
 import { unique } from '../support/fixtures';
@@ -25,6 +31,13 @@ async function text(url: string): Promise<string> {
   const response = await fetch(url);
   assert.equal(response.status, 200, url);
   return response.text();
+}
+
+/** The API's metrics, read with the client's credential (`/metrics` is not public by default). */
+async function apiMetrics(client: ApiClient): Promise<string> {
+  const response = await client.request<string>('GET', '/metrics');
+  assert.equal(response.status, 200, `/metrics: ${String(response.body)}`);
+  return response.body;
 }
 
 /** JSON log lines of a process's stdout. */
@@ -63,7 +76,12 @@ describe('observability across processes', () => {
         OTEL_BSP_SCHEDULE_DELAY: '100',
         ...extra,
       });
-    apiProcess = spawnTsx('api/main.ts', [], processEnv({ PORT: String(apiPort), HOST: '127.0.0.1' }));
+    const adminKey = bootstrapAdminSecret();
+    apiProcess = spawnTsx(
+      'api/main.ts',
+      [],
+      processEnv({ PORT: String(apiPort), HOST: '127.0.0.1', FLOW_ADMIN_API_KEY: adminKey }),
+    );
     orchestrator = spawnTsx(
       'workers/orchestrator.ts',
       [],
@@ -74,7 +92,7 @@ describe('observability across processes', () => {
       ['transform'],
       processEnv({ METRICS_PORT: String(processorPort) }),
     );
-    api = apiClient(`http://127.0.0.1:${apiPort}`);
+
     orchestratorOps = `http://127.0.0.1:${orchestratorPort}`;
     processorOps = `http://127.0.0.1:${processorPort}`;
     await Promise.all([
@@ -82,6 +100,7 @@ describe('observability across processes', () => {
       orchestrator.waitFor('metrics and health listening', 90_000),
       processor.waitFor('metrics and health listening', 90_000),
     ]);
+    api = await clientWithRole(`http://127.0.0.1:${apiPort}`, adminKey, 'editor');
   });
 
   after(async () => {
@@ -116,7 +135,7 @@ describe('observability across processes', () => {
 
   it('follows one correlation ID and one trace from POST start through the run to every step; metrics move', async () => {
     const before = {
-      api: await text(`${api.url}/metrics`),
+      api: await apiMetrics(api),
       orchestrator: await text(`${orchestratorOps}/metrics`),
       processor: await text(`${processorOps}/metrics`),
     };
@@ -223,7 +242,7 @@ describe('observability across processes', () => {
 
     // Metrics moved by exactly this run.
     const after = {
-      api: await text(`${api.url}/metrics`),
+      api: await apiMetrics(api),
       orchestrator: await text(`${orchestratorOps}/metrics`),
       processor: await text(`${processorOps}/metrics`),
     };

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createBuiltinProcessors } from '../../activities/processors';
-import type { SchemaViolationDetails } from '../../activities/sdk';
+import { EgressGuard, parseEgressAllowList, type SchemaViolationDetails } from '../../activities/sdk';
 import { echoProcessor } from '../fixtures/test-processors';
 import { activityAttempts, invocation, type ProcessorHarness, startProcessorHarness } from './harness';
 
@@ -33,6 +33,9 @@ describe('built-in processors on a real worker', () => {
   let server: Server;
   let base: string;
   let dataRoot: string;
+  let port: number;
+  // The test server is on loopback: allowed by address, so other loopback names (localhost) stay refused.
+  const egress = new EgressGuard({ allow: parseEgressAllowList('127.0.0.1') });
   const hits = new Map<string, number>();
 
   before(async () => {
@@ -48,15 +51,17 @@ describe('built-in processors on a real worker', () => {
       else res.writeHead(500).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    harness = await startProcessorHarness([
-      ...createBuiltinProcessors({ fileDataRoot: dataRoot }),
-      echoProcessor,
-    ]);
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+    harness = await startProcessorHarness(
+      [...createBuiltinProcessors({ fileDataRoot: dataRoot }), echoProcessor],
+      { egress },
+    );
   });
 
   after(async () => {
     await harness?.close();
+    await egress.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await rm(dataRoot, { recursive: true, force: true });
@@ -110,6 +115,23 @@ describe('built-in processors on a real worker', () => {
     assert.deepEqual(output.body, { n: 3 });
     assert.equal(await activityAttempts(handle), 3);
     assert.equal(hits.get('/flaky'), 3);
+  });
+
+  test('http-request: an internal destination not on the allow-list fails at once with EgressDenied', async () => {
+    const handle = await harness.start(
+      'http-request',
+      invocation({ configuration: { url: `http://localhost:${port}/not-reached` } }),
+      { maximumAttempts: 5 },
+    );
+    const failure = await activityFailure(handle.result());
+    assert.equal(failure.type, 'EgressDenied');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(
+      failure.message,
+      new RegExp(`^Egress denied: http://localhost:${port} resolves to (127\\.0\\.0\\.1|::1) \\(loopback\\)`),
+    );
+    assert.equal(await activityAttempts(handle), 1);
+    assert.equal(hits.has('/not-reached'), false, 'no request reached the server');
   });
 
   test('an input schema violation fails at once, naming field and rule', async () => {

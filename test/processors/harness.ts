@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import type { ProcessorDefinition } from '../../activities/sdk';
+import type { EgressGuard, ProcessorDefinition } from '../../activities/sdk';
 import type { StepInvocation } from '../../domain/flow-types';
 import { loadTestConfig } from '../../infra/config';
 import { createPrismaClient, type PrismaClient } from '../../prisma/client';
@@ -47,7 +47,15 @@ export interface ProcessorHarness {
   close(): Promise<void>;
 }
 
-export async function startProcessorHarness(definitions: ProcessorDefinition[]): Promise<ProcessorHarness> {
+export interface ProcessorHarnessOptions {
+  /** The egress guard of every hosted processor (default: internal destinations refused, e.g. the tests' servers). */
+  egress?: EgressGuard;
+}
+
+export async function startProcessorHarness(
+  definitions: ProcessorDefinition[],
+  options: ProcessorHarnessOptions = {},
+): Promise<ProcessorHarness> {
   const env = loadTestConfig();
   const database = await createTestDatabase();
   const prisma = createPrismaClient(database.url);
@@ -75,6 +83,7 @@ export async function startProcessorHarness(definitions: ProcessorDefinition[]):
       logger,
       taskQueue: `processor-test-${definition.name}-${suffix}`,
       shutdownGraceTimeMs: 1_000,
+      egress: options.egress,
     });
     hosted.set(definition.name, worker);
     runs.push(worker.run());

@@ -5,12 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { uppercaseProcessor } from '../../examples/uppercase-processor/processor';
 import { processorTaskQueue } from '../../domain/task-queue';
 import { spawnTsx } from '../support/processes';
 import { workerProcessEnv } from '../support/worker-env';
-import { invocation, type ProcessorHarness, startProcessorHarness } from './harness';
+import { activityAttempts, invocation, type ProcessorHarness, startProcessorHarness } from './harness';
+
+/** The ApplicationFailure at the end of WorkflowFailedError → ActivityFailure → ApplicationFailure. */
+async function activityFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => assert.fail('expected the workflow to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowFailedError, String(error));
+  assert.ok(error.cause instanceof ActivityFailure, String(error.cause));
+  assert.ok(error.cause.cause instanceof ApplicationFailure, String(error.cause.cause));
+  return error.cause.cause;
+}
 
 describe('processor worker processes', () => {
   let harness: ProcessorHarness;
@@ -109,5 +125,65 @@ describe('processor worker processes', () => {
     const missing = await start('workers/processor.ts').exited;
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no processor named/);
+  });
+
+  test('http-request reaches out through a guard built from EGRESS_ALLOW and HTTP_REQUEST_MAX_BYTES', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === '/big') res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(2_000));
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const refused = await start('workers/processor.ts', ['http-request'], {
+        EGRESS_ALLOW: 'ok.test, not a host',
+      }).exited;
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /EGRESS_ALLOW: egress allow-list entry "not a host" is not valid/);
+
+      const worker = start('workers/processor.ts', ['http-request'], {
+        EGRESS_ALLOW: `127.0.0.1:${port}`,
+        HTTP_REQUEST_MAX_BYTES: '1000',
+      });
+      await worker.waitFor('egress policy');
+      assert.match(
+        worker.output().stdout,
+        new RegExp(`"egress":"internal destinations blocked; allowed: 127\\.0\\.0\\.1:${port}"`),
+      );
+      const queue = processorTaskQueue('http-request', '1.0.0');
+      const call = (url: string) =>
+        harness.startOn(queue, 'http-request', invocation({ configuration: { url } }), {
+          maximumAttempts: 3,
+        });
+
+      const allowed = (await (await call(`http://127.0.0.1:${port}/allowed`)).result()) as { body: unknown };
+      assert.deepEqual(allowed.body, { ok: true });
+
+      const otherPort = await call(`http://127.0.0.1:${port + 1}/`);
+      const denied = await activityFailure(otherPort.result());
+      assert.equal(denied.type, 'EgressDenied');
+      assert.equal(denied.nonRetryable, true);
+      assert.match(
+        denied.message,
+        new RegExp(`^Egress denied: http://127\\.0\\.0\\.1:${port + 1} is 127\\.0\\.0\\.1`),
+      );
+      assert.equal(await activityAttempts(otherPort), 1);
+
+      const tooLarge = await activityFailure((await call(`http://127.0.0.1:${port}/big`)).result());
+      assert.equal(tooLarge.type, 'ResponseTooLarge');
+      assert.equal(
+        tooLarge.message,
+        `the response of http://127.0.0.1:${port} is larger than the limit of 1000 bytes`,
+      );
+      assert.deepEqual(requests, ['/allowed', '/big']);
+
+      worker.child.kill('SIGTERM');
+      assert.equal((await worker.exited).code, 0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import type { SecurityOptions } from '../../api/app';
+import { generateApiKey, insertApiKey } from '../../api/auth/api-keys';
+import type { Role } from '../../api/auth/roles';
 import { startApi, type RunningApi } from '../../api/server';
 import { lazyTemporalConnection } from '../../api/temporal-connection';
 import { loadTestConfig } from '../../infra/config';
@@ -41,12 +44,16 @@ export interface ApiClient {
   ): Promise<JsonResponse<T>>;
 }
 
-/** An `ApiClient` for the API at `url` (one this process runs, or one in another process). */
-export function apiClient(url: string): ApiClient {
+/**
+ * An `ApiClient` for the API at `url` (one this process runs, or one in another process). With `apiKey`, every
+ * request carries it as a bearer token (a request's own `authorization` header wins).
+ */
+export function apiClient(url: string, apiKey?: string): ApiClient {
+  const auth: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   return {
     url,
     async request(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
+      const init: RequestInit = { method, headers: { ...auth, ...headers } };
       if (body !== undefined) {
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -67,6 +74,12 @@ export function apiClient(url: string): ApiClient {
 export interface TestApi extends ApiClient {
   prisma: PrismaClient;
   database: TestDatabase;
+  /** A client calling as `role` (an API key named `test-<role>`, created on first use). */
+  as(role: Role): ApiClient;
+  /** A client sending no credential. */
+  anonymous: ApiClient;
+  /** The API key of `role` (created on first use). */
+  keyOf(role: Role): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,6 +89,29 @@ export interface TestApiOptions {
   /** Point the API at a database URL other than its own (e.g. one where nothing listens). */
   databaseUrl?: string;
   temporalAddress?: string;
+  /** The role the TestApi's own requests run as (default `editor`: definitions and runs, no keys or audit). */
+  role?: Role;
+  /** Overrides of the API's security options; rate limits default high, so only rate-limit tests meet them. */
+  security?: SecurityOptions;
+}
+
+/** Rate limits far above what any test but the rate-limit tests sends. */
+export const TEST_RATE_LIMITS = {
+  perMinute: 1_000_000,
+  writesPerMinute: 1_000_000,
+  startsPerMinute: 1_000_000,
+  authFailuresPerMinute: 1_000_000,
+};
+
+/** Creates an API key of `role` straight in the database; answers the secret. */
+export async function createTestKey(
+  prisma: PrismaClient,
+  role: Role,
+  name = `test-${role}`,
+): Promise<string> {
+  const secret = generateApiKey();
+  await insertApiKey(prisma, { secret, name, role, createdBy: 'test' });
+  return secret;
 }
 
 /** Starts the API on a free port over its own database and the test Temporal server. */
@@ -93,15 +129,43 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       port: 0,
       namespace: env.TEMPORAL_NAMESPACE,
       ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),
+      security: { ...options.security, rateLimits: { ...TEST_RATE_LIMITS, ...options.security?.rateLimits } },
     });
   } catch (error) {
     await database.drop();
     throw error;
   }
+  // Keys live in the database. One pointed elsewhere (an outage test) cannot hold them: those tests send a key that
+  // must be looked up, so they meet the outage (503) rather than a missing credential (401).
+  const keys = new Map<Role, Promise<string>>();
+  const keyOf = (role: Role) => {
+    let key = keys.get(role);
+    if (!key) {
+      key = createTestKey(prisma, role);
+      keys.set(role, key);
+    }
+    return key;
+  };
+  const defaultKey = options.databaseUrl ? generateApiKey() : await keyOf(options.role ?? 'editor');
+  const clients = new Map<Role, ApiClient>();
   return {
-    ...apiClient(api.url),
+    ...apiClient(api.url, defaultKey),
     prisma,
     database,
+    anonymous: apiClient(api.url),
+    keyOf,
+    as(role) {
+      let client = clients.get(role);
+      if (!client) {
+        const key = keyOf(role);
+        client = {
+          url: api.url,
+          request: async (...args) => apiClient(api.url, await key).request(...args),
+        };
+        clients.set(role, client);
+      }
+      return client;
+    },
     async close() {
       await api.close();
       await prisma.$disconnect();
@@ -109,4 +173,23 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       await database.drop();
     },
   };
+}
+
+/** A FLOW_ADMIN_API_KEY for an API process a test spawns. */
+export function bootstrapAdminSecret(): string {
+  return generateApiKey();
+}
+
+/**
+ * A client of the API at `url` acting as `role`: the spawned API's bootstrap admin creates the key through
+ * `POST /api/ApiKey`, as an operator would.
+ */
+export async function clientWithRole(url: string, adminKey: string, role: Role): Promise<ApiClient> {
+  const created = await apiClient(url, adminKey).request<{ key: string }>('POST', '/api/ApiKey', {
+    name: `test-${role}`,
+    role,
+  });
+  if (created.status !== 201)
+    throw new Error(`could not create a ${role} key: ${JSON.stringify(created.body)}`);
+  return apiClient(url, created.body.key);
 }

@@ -1,0 +1,51 @@
+import type { Db } from '../entities/definition';
+import type { Principal } from '../auth/principal';
+
+/** Who did something and in which request: what every audit event of one request shares. */
+export interface AuditActor {
+  principal: string;
+  role?: string;
+  correlationId?: string;
+  clientIp?: string;
+}
+
+/** One audited action: `Step.create`, `Orchestration.start`, `ApiKey.revoke`, … */
+export interface AuditRecord {
+  action: string;
+  entityType?: string;
+  entityId?: string;
+  /** The HTTP status the action answers with (201, 204, 202, 401, 403, …). */
+  outcome: number;
+  /** Names of the changed fields, never their values. */
+  changedFields?: readonly string[];
+}
+
+/** The audit actor of an authenticated request. */
+export function auditActor(principal: Principal, correlationId: string, clientIp?: string): AuditActor {
+  return {
+    principal: principal.name,
+    role: principal.role,
+    correlationId,
+    ...(clientIp ? { clientIp } : {}),
+  };
+}
+
+/**
+ * Appends an audit event. Call it with the transaction of the change it records, so the change and its event
+ * commit together or not at all.
+ */
+export async function recordAudit(db: Db, actor: AuditActor, record: AuditRecord): Promise<void> {
+  await db.auditEvent.create({
+    data: {
+      principal: actor.principal,
+      role: actor.role ?? null,
+      correlationId: actor.correlationId ?? null,
+      clientIp: actor.clientIp ?? null,
+      action: record.action,
+      entityType: record.entityType ?? null,
+      entityId: record.entityId ?? null,
+      outcome: record.outcome,
+      changedFields: [...(record.changedFields ?? [])],
+    },
+  });
+}

@@ -1,0 +1,39 @@
+import type { Config } from '../infra/config';
+import type { SecurityOptions } from './app';
+
+/** The API's security options from the parsed configuration. */
+export function securityFromConfig(config: Config): SecurityOptions {
+  return {
+    authMode: config.AUTH_MODE,
+    ...(config.AUTH_JWT_ISSUER && config.AUTH_JWT_AUDIENCE
+      ? {
+          jwt: {
+            issuer: config.AUTH_JWT_ISSUER,
+            audience: config.AUTH_JWT_AUDIENCE,
+            ...(config.AUTH_JWT_JWKS_URL ? { jwksUrl: config.AUTH_JWT_JWKS_URL } : {}),
+            rolesClaim: config.AUTH_JWT_ROLES_CLAIM,
+            ...(config.AUTH_JWT_ROLE_MAP ? { roleMap: config.AUTH_JWT_ROLE_MAP } : {}),
+            clockSkewSec: config.AUTH_JWT_CLOCK_SKEW_SEC,
+          },
+        }
+      : {}),
+    metricsPublic: config.METRICS_PUBLIC,
+    rateLimits: {
+      perMinute: config.RATE_LIMIT_PER_MINUTE,
+      writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+      startsPerMinute: config.RATE_LIMIT_STARTS_PER_MINUTE,
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    },
+    corsOrigins: (config.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    secretKeys: config.SECRET_KEYS,
+    trustProxy: config.TRUST_PROXY,
+  };
+}
+
+/** Printed at every start while authentication is off. */
+export const AUTH_OFF_WARNING =
+  'AUTH_MODE=off: every request is treated as an admin, with no credential. Use this only for local experiments; ' +
+  'it is refused when NODE_ENV=production.';
