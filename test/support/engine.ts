@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
-import type { ProcessorDefinition } from '../../activities/sdk';
+import type { EgressGuard, ProcessorDefinition } from '../../activities/sdk';
 import { loadTestConfig } from '../../infra/config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import { startProcessorWorker, type ProcessorWorker } from '../../workers/processor-worker';
@@ -29,7 +29,10 @@ export interface TestEngine {
  * The whole engine for a test file: the API over its own database, an orchestrator worker on a task queue of its
  * own, and a worker per given processor (give processors unique names: their task queues derive from them).
  */
-export async function startTestEngine(processors: ProcessorDefinition[]): Promise<TestEngine> {
+export async function startTestEngine(
+  processors: ProcessorDefinition[],
+  options: { egress?: EgressGuard } = {},
+): Promise<TestEngine> {
   const env = loadTestConfig();
   const taskQueue = `orchestrator-${randomUUID()}`;
   const api = await startTestApi({ orchestratorTaskQueue: taskQueue });
@@ -52,6 +55,7 @@ export async function startTestEngine(processors: ProcessorDefinition[]): Promis
         namespace: env.TEMPORAL_NAMESPACE,
         prisma: api.prisma,
         logger,
+        ...(options.egress ? { egress: options.egress } : {}),
       }),
     ),
   );
