@@ -47,6 +47,8 @@ const configSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Path to a Temporal CLI binary to use instead of searching PATH / `.tools/bin`. */
   TEMPORAL_CLI: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** A Chromium binary for the browser tests (`npm test`); default Debian's `/usr/bin/chromium`, installed if missing. */
+  CHROMIUM_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Where `npm run dev` keeps embedded Postgres data and the Temporal SQLite file. */
   DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
   /** Ports used by `npm run dev` for the services it starts itself. */
@@ -220,6 +222,8 @@ const testConfigSchema = z.object({
   /** A namespace created for one test file whose processes run on the default task queues. */
   FLOW_TEST_ISOLATED_NAMESPACE: z.string().min(1),
   TEMPORAL_CLI: z.string().min(1),
+  /** A Chromium binary for browser tests, when it is not Debian's `/usr/bin/chromium`. */
+  CHROMIUM_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;

@@ -11,6 +11,7 @@ import { loadConfig, PROJECT_ROOT } from '../infra/config';
 import { migrateDeploy } from '../infra/migrate';
 import { findFreePort } from '../infra/ports';
 import { createDatabaseIfMissing, startEmbeddedPostgres } from '../infra/postgres';
+import { findOrInstallChromium } from '../infra/chromium';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer } from '../infra/temporal-dev-server';
 
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
   try {
     const started = Date.now();
     const cli = await findOrInstallTemporalCli({ explicitPath: config.TEMPORAL_CLI, log: say });
+    const chromium = await findOrInstallChromium({ explicitPath: config.CHROMIUM_PATH, log: say });
 
     // A throwaway cluster: world-writable parent so the unprivileged postgres user can own its data dir.
     const scratch = await mkdtemp(path.join(tmpdir(), 'flow-test-'));
@@ -107,6 +109,7 @@ async function main(): Promise<number> {
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: temporal.namespace,
           TEMPORAL_CLI: cli,
+          ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         },
       },

@@ -51,10 +51,14 @@ export interface GuardDeps {
   logger: Logger;
 }
 
-/** The entity a request addresses, for audit events of refused requests. */
-function addressedEntity(req: Request): string | undefined {
+/** The entity a refused request addressed (`Step.delete` on `/api/Step/{id}`), for its audit event. */
+function entityOf(action: string, req: Request): { entityType?: string; entityId?: string } {
   const params = req.params as Record<string, string | undefined>;
-  return params.id ?? params.orchestratedFlowId ?? undefined;
+  if (params.orchestratedFlowId)
+    return { entityType: 'OrchestratedFlow', entityId: params.orchestratedFlowId };
+  if (!params.id) return {};
+  const type = action.startsWith('Schedule.') ? 'OrchestratedFlow' : action.split('.')[0];
+  return { ...(type ? { entityType: type } : {}), entityId: params.id };
 }
 
 /**
@@ -70,7 +74,7 @@ export function guard(
   const auditRefusal = (req: Request, res: Response, actor: AuditActor, outcome: number) =>
     recordAudit(prisma, actor, {
       action: route.action,
-      entityId: addressedEntity(req),
+      ...entityOf(route.action, req),
       outcome,
     }).catch((error: unknown) => {
       ((res.locals.log as Logger | undefined) ?? logger).warn(

@@ -133,6 +133,10 @@ describe('audit log', () => {
         ['Step.delete', 401, 'anonymous', null],
       ],
     );
+    assert.ok(
+      trail.every((e) => e.entityType === 'Step'),
+      JSON.stringify(trail),
+    );
   });
 
   it('records key creation and revocation, and never a secret value', async () => {
