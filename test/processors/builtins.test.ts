@@ -10,23 +10,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { createBuiltinProcessors } from '../../activities/processors';
 import { EgressGuard, parseEgressAllowList, type SchemaViolationDetails } from '../../activities/sdk';
 import { echoProcessor } from '../fixtures/test-processors';
-import { activityAttempts, invocation, type ProcessorHarness, startProcessorHarness } from './harness';
-
-/** The ApplicationFailure at the end of WorkflowFailedError → ActivityFailure → ApplicationFailure. */
-async function activityFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('expected the workflow to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof WorkflowFailedError, String(error));
-  assert.ok(error.cause instanceof ActivityFailure, String(error.cause));
-  assert.ok(error.cause.cause instanceof ApplicationFailure, String(error.cause.cause));
-  return error.cause.cause;
-}
+import {
+  activityAttempts,
+  activityFailure,
+  invocation,
+  type ProcessorHarness,
+  startProcessorHarness,
+} from './harness';
 
 describe('built-in processors on a real worker', () => {
   let harness: ProcessorHarness;

@@ -3,7 +3,9 @@
  * fresh database — plus a worker for the tiny `callProcessor` test workflow, on task queues unique to the test.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import assert from 'node:assert/strict';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { EgressGuard, ProcessorDefinition } from '../../activities/sdk';
@@ -133,4 +135,16 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<number> 
   if (started.length !== 1)
     throw new Error(`expected one ActivityTaskStarted event, found ${started.length}`);
   return started[0]?.activityTaskStartedEventAttributes?.attempt ?? 0;
+}
+
+/** The ApplicationFailure at the end of WorkflowFailedError → ActivityFailure → ApplicationFailure. */
+export async function activityFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => assert.fail('expected the workflow to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowFailedError, String(error));
+  assert.ok(error.cause instanceof ActivityFailure, String(error.cause));
+  assert.ok(error.cause.cause instanceof ApplicationFailure, String(error.cause.cause));
+  return error.cause.cause;
 }

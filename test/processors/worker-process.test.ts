@@ -8,25 +8,17 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { uppercaseProcessor } from '../../examples/uppercase-processor/processor';
 import { processorTaskQueue } from '../../domain/task-queue';
 import { spawnTsx } from '../support/processes';
 import { workerProcessEnv } from '../support/worker-env';
-import { activityAttempts, invocation, type ProcessorHarness, startProcessorHarness } from './harness';
-
-/** The ApplicationFailure at the end of WorkflowFailedError → ActivityFailure → ApplicationFailure. */
-async function activityFailure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => assert.fail('expected the workflow to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof WorkflowFailedError, String(error));
-  assert.ok(error.cause instanceof ActivityFailure, String(error.cause));
-  assert.ok(error.cause.cause instanceof ApplicationFailure, String(error.cause.cause));
-  return error.cause.cause;
-}
+import {
+  activityAttempts,
+  activityFailure,
+  invocation,
+  type ProcessorHarness,
+  startProcessorHarness,
+} from './harness';
 
 describe('processor worker processes', () => {
   let harness: ProcessorHarness;
