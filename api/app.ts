@@ -1,5 +1,7 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverter } from '../infra/payload-keys';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -20,6 +22,7 @@ import { RateLimits, type RateLimitSettings } from './middleware/rate-limit';
 import { buildOpenApiDocument, SWAGGER_PATH } from './openapi';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
+import { codecRoutes } from './routes/codec';
 import { entityRoutes } from './routes/entities';
 import { healthRoutes } from './routes/health';
 import { orchestrationRoutes } from './routes/orchestration';
@@ -42,6 +45,13 @@ export interface SecurityOptions {
   corsOrigins?: readonly string[];
   /** SECRET_KEYS: configuration keys whose values are masked for non-admins. */
   secretKeys?: string;
+  /** Origins of the Temporal Web UI (TEMPORAL_UI_ORIGIN): CORS for the codec routes only. */
+  temporalUiOrigins?: readonly string[];
+  /**
+   * `npm run dev` only: the dev Temporal UI's origins, whose browser calls to the codec routes from this machine are
+   * trusted as a viewer without a credential.
+   */
+  devUiOrigins?: readonly string[];
   /** Number of proxies in front of the API (express `trust proxy`), so rate limits see real client IPs. */
   trustProxy?: number;
 }
@@ -70,6 +80,8 @@ export interface AppDeps {
   /** Served at `GET /metrics`; default: a registry of its own over the Prisma client's pool. */
   metrics?: ApiMetrics;
   security?: SecurityOptions;
+  /** Encrypts every payload the API's Temporal client sends and decrypts what it reads (infra/payload-codec.ts). */
+  codec: PayloadCodec;
 }
 
 /** Every route the API serves, in registration order. */
@@ -83,6 +95,7 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
   const client = new Client({
     connection: temporal,
     namespace,
+    dataConverter: dataConverter(deps.codec),
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
   // Every write of an OrchestratedFlow keeps its Temporal Schedule in step, inside the write's transaction.
@@ -128,6 +141,7 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
     ),
     ...apiKeyRoutes(prisma, services.keys),
     ...auditRoutes(prisma),
+    ...codecRoutes(deps.codec),
   ];
   return routes;
 }
@@ -147,7 +161,13 @@ export function createApp(deps: AppDeps): Express {
     authOff: security.authMode === 'off',
   });
   const limits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...security.rateLimits });
-  const guardDeps = { authenticator, limits, prisma, logger };
+  const guardDeps = {
+    authenticator,
+    limits,
+    prisma,
+    logger,
+    ...(security.devUiOrigins ? { devUiOrigins: security.devUiOrigins } : {}),
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -155,7 +175,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', security.trustProxy ?? 0);
   app.use(requestContext(logger, metrics));
   app.use(helmet());
-  app.use(cors(security.corsOrigins ?? []));
+  app.use(
+    cors(security.corsOrigins ?? [], [
+      ...(security.temporalUiOrigins ?? []),
+      ...(security.devUiOrigins ?? []),
+    ]),
+  );
   app.use(express.json({ limit: bodyLimit, strict: false }));
 
   const routes = routeTable(deps, { metrics, keys });

@@ -1,4 +1,5 @@
 import '../infra/instrument';
+import { payloadCodecFromConfig } from '../infra/payload-keys';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { telemetry } from '../infra/telemetry';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
       'DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm run dev`, which provides both)',
     );
   if (config.AUTH_MODE === 'off') logger.warn(AUTH_OFF_WARNING);
+  const codec = payloadCodecFromConfig(config);
   const prisma = createPrismaClient(config.DATABASE_URL);
   await bootstrapAdminKey(prisma, { adminKey: config.FLOW_ADMIN_API_KEY, logger });
   const temporal = lazyTemporalConnection(temporalConnectionOptions(config.TEMPORAL_ADDRESS, config));
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,
     security: securityFromConfig(config),
+    codec,
     ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
       ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
       : {}),
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
           connection: temporal,
           namespace: config.TEMPORAL_NAMESPACE,
           logger,
+          codec,
         });
     });
   const shutdown = (signal: string) => {

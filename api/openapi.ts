@@ -126,6 +126,7 @@ export function buildOpenApiDocument(
       { name: 'Orchestration', description: 'Start, stop and inspect runs.' },
       { name: 'ApiKey', description: 'API keys (admin).' },
       { name: 'Audit', description: 'The audit log (admin).' },
+      { name: 'Codec', description: "Temporal's remote codec protocol, for the Web UI (viewer)." },
       { name: 'Operations', description: 'Health, metrics and API documents.' },
     ],
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],

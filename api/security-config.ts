@@ -29,6 +29,10 @@ export function securityFromConfig(config: Config): SecurityOptions {
       .map((origin) => origin.trim())
       .filter(Boolean),
     secretKeys: config.SECRET_KEYS,
+    temporalUiOrigins: (config.TEMPORAL_UI_ORIGIN ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
     trustProxy: config.TRUST_PROXY,
   };
 }

@@ -3,6 +3,8 @@
  * headless Temporal dev server on free ports), plus the API, the orchestrator worker, the hand-written workflows'
  * worker and the `bench-noop` processor worker. Each is registered with a {@link Teardown} as soon as it is up.
  */
+import { EncryptionCodec, KeyRing } from '../infra/payload-codec';
+import { dataConverter } from '../infra/payload-keys';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -115,10 +117,12 @@ export async function startBenchServices(
   teardown.push('Prisma', () => prisma.$disconnect());
   const clientConnection = await Connection.connect({ address });
   teardown.push('client connection', () => clientConnection.close());
-  const client = new Client({ connection: clientConnection, namespace });
+  // Every client and worker encrypts payloads, as shipped (one key ring for the run).
+  const codec = new EncryptionCodec(KeyRing.parse(KeyRing.generateText('bench')));
+  const client = new Client({ connection: clientConnection, namespace, dataConverter: dataConverter(codec) });
   const apiConnection = lazyTemporalConnection(address);
   teardown.push('API connection', () => apiConnection.close());
-  const api = await startApi({ prisma, temporal: apiConnection, logger, port: 0, namespace });
+  const api = await startApi({ prisma, temporal: apiConnection, logger, port: 0, namespace, codec });
   teardown.push('API', () => api.close());
   // The benchmark measures the API as shipped: authenticated, as an editor.
   const apiKey = generateApiKey();
@@ -135,17 +139,19 @@ export async function startBenchServices(
     });
   };
   log('bundling workflows, starting workers');
-  const orchestrator = await createOrchestratorWorker({ connection, namespace, prisma, logger });
+  const orchestrator = await createOrchestratorWorker({ connection, namespace, prisma, logger, codec });
   run('orchestrator worker', orchestrator);
   const handWritten = await Worker.create({
     connection,
     namespace,
     taskQueue: HAND_WRITTEN_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
+    dataConverter: dataConverter(codec),
   });
   run('hand-written worker', handWritten);
   const processor = await startProcessorWorker({
     definition: noopProcessor,
+    codec,
     connection,
     namespace,
     prisma,

@@ -101,6 +101,8 @@ const configSchema = z.object({
   TRUST_PROXY: z.coerce.number().int().min(0).default(0),
   /** Comma-separated origins allowed by CORS; unset: no cross-origin access. */
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Origin(s) of the Temporal Web UI that calls the codec endpoint (`/codec/*`) from the browser, comma-separated. */
+  TEMPORAL_UI_ORIGIN: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Serve HTTPS with this certificate and key (PEM files); both or neither. */
   TLS_CERT_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
   TLS_KEY_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -114,6 +116,13 @@ const configSchema = z.object({
    * `host`, `host:port`, or a CIDR, comma-separated. Everything public is allowed; everything internal is not.
    */
   EGRESS_ALLOW: z.string().default(''),
+  /**
+   * The payload key ring: `kid:base64,…` (32-byte AES-256 keys). Every Temporal payload is encrypted with the active
+   * key; every listed key decrypts. Required by every process; `npm run dev` generates one into DATA_DIR.
+   */
+  PAYLOAD_KEYS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The key ID new payloads are encrypted with (default: the last key of PAYLOAD_KEYS). */
+  PAYLOAD_ACTIVE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The largest HTTP answer a processor reads (bytes); a larger one fails the step. */
   HTTP_REQUEST_MAX_BYTES: z.coerce
     .number()
@@ -224,6 +233,8 @@ const testConfigSchema = z.object({
   TEMPORAL_CLI: z.string().min(1),
   /** A Chromium binary for browser tests, when it is not Debian's `/usr/bin/chromium`. */
   CHROMIUM_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The payload key ring of this test run (every test client and worker encrypts with it). */
+  PAYLOAD_KEYS: z.string().min(1),
 });
 
 export type TestConfig = z.infer<typeof testConfigSchema>;

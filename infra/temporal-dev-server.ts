@@ -25,6 +25,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   /** Run without the Web UI. Default false. */
   headless?: boolean;
+  /** The Web UI's remote codec endpoint (the API's `/codec`), so the UI shows decrypted payloads. */
+  uiCodecEndpoint?: string;
   /** SQLite file keeping state across restarts (parent folders are created). Default: in memory. */
   dbFile?: string;
   /** Namespace created at launch and waited for. Default `default`. */
@@ -98,6 +100,7 @@ async function launch(options: TemporalDevServerOptions): Promise<TemporalDevSer
     'server', 'start-dev', '--ip', ip, '--port', String(port),
     '--http-port', String(await findFreePort()), '--metrics-port', String(await findFreePort()),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(uiPort !== undefined && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...(options.dbFile === undefined ? [] : ['--db-filename', path.resolve(options.dbFile)]),
     ...(namespace === 'default' ? [] : ['--namespace', namespace]),
     ...(options.extraNamespaces ?? []).flatMap((extra) => ['--namespace', extra]),

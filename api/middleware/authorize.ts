@@ -46,6 +46,8 @@ export class ForbiddenError extends ApiError {
 
 export interface GuardDeps {
   authenticator: Authenticator;
+  /** `npm run dev` only: origins of the dev Temporal UI it started, trusted as a viewer on `trustsDevUi` routes. */
+  devUiOrigins?: readonly string[];
   limits: RateLimits;
   prisma: PrismaClient;
   logger: Logger;
@@ -66,8 +68,30 @@ function entityOf(action: string, req: Request): { entityType?: string; entityId
  * route's role (403), draws from the principal's rate budget (429), and leaves `res.locals.auth` for the handler.
  * Refusals (401, 403) are audited; a public route passes straight through.
  */
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * The dev Temporal UI `npm run dev` started calling a codec route from the browser: no credential, an Origin of the dev
+ * UI, and a connection from this machine. (A browser sets Origin itself; a local process could forge it, which is why
+ * this exists for `npm run dev` only.)
+ */
+function fromDevUi(
+  req: Request,
+  route: Pick<RouteSpec, 'trustsDevUi'>,
+  origins: readonly string[] | undefined,
+) {
+  return (
+    route.trustsDevUi === true &&
+    origins !== undefined &&
+    origins.includes(req.get('origin') ?? '') &&
+    LOOPBACK.has(req.socket.remoteAddress ?? '') &&
+    req.get('authorization') === undefined &&
+    req.get('x-api-key') === undefined
+  );
+}
+
 export function guard(
-  route: Pick<RouteSpec, 'role' | 'action' | 'method' | 'rateClass'>,
+  route: Pick<RouteSpec, 'role' | 'action' | 'method' | 'rateClass' | 'trustsDevUi'>,
   deps: GuardDeps,
 ): RequestHandler {
   const { authenticator, limits, prisma, logger } = deps;
@@ -90,7 +114,9 @@ export function guard(
     if (!authenticator.authOff) await limits.assertIpNotBlocked(ip, res);
     let principal: Principal;
     try {
-      principal = await authenticator.authenticate(req);
+      principal = fromDevUi(req, route, deps.devUiOrigins)
+        ? { name: 'temporal-ui (npm run dev)', role: 'viewer', kind: 'devUi' }
+        : await authenticator.authenticate(req);
     } catch (error) {
       if (error instanceof NoRoleError) {
         await auditRefusal(req, res, { principal: error.principal, correlationId, clientIp: ip }, 403);

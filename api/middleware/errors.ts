@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ApplicationFailure } from '@temporalio/common';
+import { PAYLOAD_UNREADABLE } from '../../infra/payload-codec';
 import { ApiError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
 
@@ -39,6 +41,14 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
   }
 }
 
+/** A payload this API cannot decrypt (its key is not in PAYLOAD_KEYS): a configuration fault worth naming. */
+function unreadablePayload(error: unknown, depth = 0): ApiError | undefined {
+  if (depth > 5 || !(error instanceof Error)) return undefined;
+  if (error instanceof ApplicationFailure && error.type === PAYLOAD_UNREADABLE)
+    return new ApiError(500, PAYLOAD_UNREADABLE, error.message);
+  return unreadablePayload(error.cause, depth + 1);
+}
+
 /** Answers unknown routes with a JSON 404. */
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: 'NotFound', message: `No route ${req.method} ${req.path}` });
@@ -53,7 +63,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const apiError =
       error instanceof ApiError
         ? error
-        : (fromBodyParser(error as BodyParserError) ?? translateDatabaseError(error));
+        : (fromBodyParser(error as BodyParserError) ??
+          translateDatabaseError(error) ??
+          unreadablePayload(error));
     const log = (res.locals.log as Logger | undefined) ?? logger;
     if (apiError) {
       if (apiError.status >= 500) log.warn({ err: error }, apiError.message);

@@ -26,6 +26,11 @@ export interface RouteSpec {
   role: Role | 'public';
   /** A stable name for the operation (`Step.create`): its OpenAPI operationId and its audit action. */
   action: string;
+  /**
+   * `npm run dev` only: a request without a credential from the dev Temporal UI's loopback origin counts as a viewer
+   * (see `SecurityOptions.devUiOrigins`). Only the codec routes set it.
+   */
+  trustsDevUi?: boolean;
   /** Which budget it draws from; default: `read` for GET, `write` otherwise. */
   rateClass?: RateClass;
   doc: OperationDoc;

@@ -4,6 +4,8 @@
  * path (Temporal changed, then the database commit failed) — and removes orphans.
  */
 import { Client, type Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverter } from '../../infra/payload-keys';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
 import type { Prisma, PrismaClient } from '../../prisma/client';
@@ -98,6 +100,8 @@ export interface BackgroundReconcilerOptions {
   /** The task queue the API starts runs on (default `flow-orchestrator`). */
   taskQueue?: string;
   logger: Logger;
+  /** The payload codec (schedule actions carry the run's encrypted arguments). */
+  codec: PayloadCodec;
   /** Wait before trying again when Temporal or Postgres is unavailable (default 30 s). */
   retryDelayMs?: number;
 }
@@ -111,7 +115,7 @@ export function startScheduleReconciler(options: BackgroundReconcilerOptions): {
   const { prisma, connection, namespace, logger, retryDelayMs = 30_000 } = options;
   const schedules = new ScheduleService(
     prisma,
-    new Client({ connection, namespace }),
+    new Client({ connection, namespace, dataConverter: dataConverter(options.codec) }),
     options.taskQueue ?? ORCHESTRATOR_TASK_QUEUE,
   );
   let timer: NodeJS.Timeout | undefined;

@@ -200,6 +200,8 @@ describe('platform', () => {
         '/api/ApiKey': ['post', 'get'],
         '/api/ApiKey/{id}': ['delete'],
         '/api/Audit': ['get'],
+        '/codec/encode': ['post'],
+        '/codec/decode': ['post'],
       };
       for (const entity of ENTITY_NAMES) {
         expected[`/api/${entity}`] = ['get', 'post'];

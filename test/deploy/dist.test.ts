@@ -124,6 +124,7 @@ describe('compiled build (the image commands)', () => {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
       TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+      PAYLOAD_KEYS: env.PAYLOAD_KEYS,
     };
     // The orchestrator traces (so it loads the traced bundle, as in compose); the API and the processor do not.
     receiver = await startOtlpReceiver();

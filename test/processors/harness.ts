@@ -2,6 +2,8 @@
  * Hosts processors the way production does — `startProcessorWorker` on a real Temporal dev server over a real,
  * fresh database — plus a worker for the tiny `callProcessor` test workflow, on task queues unique to the test.
  */
+import { dataConverter } from '../../infra/payload-keys';
+import { testCodec } from '../support/codec';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -63,7 +65,11 @@ export async function startProcessorHarness(
   const prisma = createPrismaClient(database.url);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(testCodec()),
+  });
   const logger = pino({ level: 'silent' });
   const suffix = randomUUID();
   const hosted = new Map<string, ProcessorWorker>();
@@ -74,11 +80,13 @@ export async function startProcessorHarness(
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: workflowQueue,
     workflowsPath: require.resolve('../fixtures/processor-workflow'),
+    dataConverter: dataConverter(testCodec()),
   });
   runs.push(workflowWorker.run());
   for (const definition of definitions) {
     const worker = await startProcessorWorker({
       definition,
+      codec: testCodec(),
       connection,
       namespace: env.TEMPORAL_NAMESPACE,
       prisma,

@@ -3,6 +3,7 @@
  * Run it with the test runner's services: `npm test -- test/replay/record-histories.ts`. Re-record only on purpose
  * (a new fixture for new behaviour); never to make a failing replay pass — that failure is the point.
  */
+import { fixtureCodec } from './fixture-codec';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -62,7 +63,7 @@ describe('record interpreter histories', () => {
   let engine: TestEngine;
   before(async () => {
     await mkdir(OUT, { recursive: true });
-    engine = await startTestEngine([scriptedProcessor(P)]);
+    engine = await startTestEngine([scriptedProcessor(P)], { codec: fixtureCodec });
   });
   after(() => engine.close());
 

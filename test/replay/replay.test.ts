@@ -3,6 +3,8 @@
  * current interpreter. A change to what the interpreter does for existing runs must go behind `patched()`; the
  * second test shows that an unguarded change is caught.
  */
+import { dataConverter } from '../../infra/payload-keys';
+import { fixtureCodec } from './fixture-codec';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,13 +61,15 @@ describe('replay of recorded interpreter histories', () => {
   });
 
   it('replays every history on the current interpreter, with the interceptors production registers', async () => {
-    // Histories recorded before the metrics and tracing interceptors existed replay with them, tracing on or off:
-    // they issue no commands.
+    // Histories recorded before the metrics and tracing interceptors (and the payload codec) existed replay with
+    // them, tracing on or off: they issue no commands.
     for (const tracing of [false, true]) {
       const options = {
         workflowsPath: require.resolve('../../workflows/index'),
         interceptors: { workflowModules: workflowInterceptorModules(tracing) },
         sinks: orchestratorSinks(undefined),
+        // As production runs: with a payload codec (histories recorded before it existed pass through it unchanged).
+        dataConverter: dataConverter(fixtureCodec),
       };
       for (const { name, history } of await histories())
         await assert.doesNotReject(

@@ -2,6 +2,7 @@
  * The write path's choice: a write that needs Temporal while Temporal is down fails with 503 and the database is
  * unchanged. Writes that do not touch a schedule still work. The background reconciler keeps retrying.
  */
+import { testCodec } from '../support/codec';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,6 +107,7 @@ describe('schedule writes while Temporal is down', () => {
       namespace: 'default',
       logger,
       retryDelayMs: 10,
+      codec: testCodec(),
     });
     try {
       // Not `eventually` from support/engine: importing it installs Temporal's native runtime, which keeps a

@@ -3,6 +3,7 @@
  * another API replica), expired, or a JWT that fails verification answers the same 401; repeated failures from one
  * address are slowed down; valid API keys (both headers) and OIDC tokens from a real JWKS are accepted.
  */
+import { testCodec } from '../support/codec';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -89,6 +90,7 @@ describe('authentication (API2)', () => {
       logger: pino({ level: 'silent' }),
       port: 0,
       security: { rateLimits: TEST_RATE_LIMITS },
+      codec: testCodec(),
     });
     try {
       const admin = api.as('admin');

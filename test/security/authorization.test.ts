@@ -3,6 +3,7 @@
  * app registers is in OpenAPI with its role, and every route answers every role as that role allows — 401 without a
  * credential, 403 naming the required role below it, and past the guard (any answer but 401/403) at or above it.
  */
+import { testCodec } from '../support/codec';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Express } from 'express';
@@ -64,7 +65,12 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
   it('documents every route the app registers, and registers every documented route', () => {
     const env = loadTestConfig();
     const temporal = lazyTemporalConnection(env.TEMPORAL_ADDRESS);
-    const app = createApp({ prisma: api.prisma, temporal, logger: pino({ level: 'silent' }) });
+    const app = createApp({
+      prisma: api.prisma,
+      temporal,
+      logger: pino({ level: 'silent' }),
+      codec: testCodec(),
+    });
     const registered = registeredRoutes(app).sort();
     const documented = routes
       .filter((route) => route.path !== '/swagger/') // static pages, served by middleware

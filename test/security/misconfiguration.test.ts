@@ -2,6 +2,7 @@
  * OWASP API8 (security misconfiguration): security headers on every answer, no X-Powered-By, CORS closed unless an
  * origin is listed, HTTPS with a certificate, no stack traces; AUTH_MODE=off refused in production.
  */
+import { testCodec } from '../support/codec';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -129,6 +130,7 @@ describe('security misconfiguration (API8)', () => {
       port: 0,
       tls: { certPath, keyPath },
       security: { rateLimits: TEST_RATE_LIMITS },
+      codec: testCodec(),
     });
     try {
       assert.match(secure.url, /^https:\/\/127\.0\.0\.1:\d+$/);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
+import { testCodec } from './codec';
 import pino from 'pino';
 import type { SecurityOptions } from '../../api/app';
 import { generateApiKey, insertApiKey } from '../../api/auth/api-keys';
@@ -91,6 +93,8 @@ export interface TestApiOptions {
   temporalAddress?: string;
   /** The role the TestApi's own requests run as (default `editor`: definitions and runs, no keys or audit). */
   role?: Role;
+  /** The payload codec (default: the test run's, `testCodec()`). */
+  codec?: PayloadCodec;
   /** Overrides of the API's security options; rate limits default high, so only rate-limit tests meet them. */
   security?: SecurityOptions;
 }
@@ -130,6 +134,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       namespace: env.TEMPORAL_NAMESPACE,
       ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),
       security: { ...options.security, rateLimits: { ...TEST_RATE_LIMITS, ...options.security?.rateLimits } },
+      codec: options.codec ?? testCodec(),
     });
   } catch (error) {
     await database.drop();

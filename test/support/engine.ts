@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverter } from '../../infra/payload-keys';
+import { testCodec } from './codec';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
@@ -13,6 +16,15 @@ import { installQuietRuntime } from './quiet-runtime';
 export * from './flows';
 
 installQuietRuntime();
+
+export interface TestEngineOptions {
+  /** What the processors' `context.fetch` goes through (default: the guard's defaults, internal addresses refused). */
+  egress?: EgressGuard;
+  /** Another Temporal server than the test run's (e.g. one whose database file a test inspects). */
+  temporalAddress?: string;
+  /** The payload codec of the API, the workers and the client (default: the test run's). */
+  codec?: PayloadCodec;
+}
 
 export interface TestEngine {
   api: TestApi;
@@ -31,20 +43,23 @@ export interface TestEngine {
  */
 export async function startTestEngine(
   processors: ProcessorDefinition[],
-  options: { egress?: EgressGuard } = {},
+  options: TestEngineOptions = {},
 ): Promise<TestEngine> {
   const env = loadTestConfig();
   const taskQueue = `orchestrator-${randomUUID()}`;
-  const api = await startTestApi({ orchestratorTaskQueue: taskQueue });
+  const address = options.temporalAddress ?? env.TEMPORAL_ADDRESS;
+  const codec = options.codec ?? testCodec();
+  const api = await startTestApi({ orchestratorTaskQueue: taskQueue, temporalAddress: address, codec });
   const logger = pino({ level: 'silent' });
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
   const orchestrator = await createOrchestratorWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     prisma: api.prisma,
     logger,
     taskQueue,
+    codec,
   });
   const orchestratorRun = orchestrator.run();
   const workers = await Promise.all(
@@ -56,6 +71,7 @@ export async function startTestEngine(
         prisma: api.prisma,
         logger,
         ...(options.egress ? { egress: options.egress } : {}),
+        codec,
       }),
     ),
   );
@@ -70,7 +86,11 @@ export async function startTestEngine(
   };
   return {
     api,
-    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }),
+    client: new Client({
+      connection: clientConnection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      dataConverter: dataConverter(codec),
+    }),
     taskQueue,
     processors: workers,
     connection,
