@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       `  Tracing      ${tracing()}`,
       `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Workers      orchestrator on flow-orchestrator; ${processors.map((p) => p.taskQueue).join(', ')}`,
-      ...(temporalUi ? [`  Temporal UI  ${temporalUi}`] : []),
+      ...(temporalUi ? [`  Temporal UI  ${temporalUi} (decodes payloads through ${api.url}/codec)`] : []),
       `  Postgres     ${config.DATABASE_URL ? '(DATABASE_URL)' : databaseUrl}`,
       `  Data         ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(external)' : config.DATA_DIR}`,
       `  Auth         ${authLine(config, bootstrap)}`,
