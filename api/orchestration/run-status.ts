@@ -13,6 +13,7 @@ import {
   FLOW_TRIGGER_ATTRIBUTE,
 } from '../../domain/search-attributes';
 import { STATUS_QUERY } from '../../domain/task-queue';
+import { summaryFromHistory } from './history-status';
 
 const QUERY_DEADLINE_MS = 5_000;
 
@@ -99,8 +100,8 @@ function isSummary(value: unknown): value is RunSummary {
 /**
  * The status of one run: the `status` query while it runs (with describe's facts if no worker answers), the
  * workflow result once it completed or failed (the interpreter returns / fails with its summary), the memo the
- * interpreter wrote when it was cancelled, and describe's facts when it was terminated or timed out. Closed runs
- * need no worker.
+ * interpreter wrote when it was cancelled, and its history when it was terminated or timed out (every step's
+ * activity events, and why the run ended). Closed runs need no worker.
  */
 export async function readRunSummary(
   client: Client,
@@ -147,6 +148,9 @@ export async function readRunSummary(
       const summary = description.memo?.summary;
       return isSummary(summary) ? summary : fallback;
     }
+    case 'TERMINATED':
+    case 'TIMED_OUT':
+      return summaryFromHistory(client, handle, fallback);
     default:
       return fallback;
   }

@@ -188,6 +188,22 @@ describe('run lifecycle through Temporal', () => {
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.equal(response.body.runId, started.runId);
     assert.equal(response.body.status, 'Terminated');
+    // Rebuilt from the run's history: the step it was running, and why the run ended.
+    assert.deepEqual(
+      response.body.steps.map(({ name, status, reason, attempts }) => ({ name, status, reason, attempts })),
+      [
+        {
+          name: 'Terminated',
+          status: 'Cancelled',
+          reason: 'the run was terminated while the step ran',
+          attempts: 1,
+        },
+      ],
+    );
+    assert.deepEqual(response.body.error, {
+      message: 'terminated: stopped through the API',
+      type: 'Terminated',
+    });
     assert.equal(response.body.correlationId, started.correlationId);
     assert.match(response.body.completedAt ?? '', ISO_TIMESTAMP);
     assertError(await stop(flow.flowId), 404, 'NoOpenRun');
@@ -195,6 +211,29 @@ describe('run lifecycle through Temporal', () => {
     await eventually('the processor to see the abort', () =>
       abortsSeen.includes('Terminated') ? true : undefined,
     );
+  });
+
+  it("rebuilds a terminated run's finished steps, outputs and errors from its history", async () => {
+    const flow = await createFlow(engine.api, {
+      Fetched: ok({ rows: 3 }, { next: ['Loading'] }),
+      Loading: slow(20_000),
+    });
+    const started = await startRun(engine.api, flow.flowId);
+    await whileRunning(flow.flowId, ['Loading']);
+    assert.equal((await stop(flow.flowId, '?terminate=true')).status, 200);
+    const response = await status(flow.flowId);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.runId, started.runId);
+    assert.equal(response.body.status, 'Terminated');
+    assert.deepEqual(
+      response.body.steps.map(({ name, status, output, stepId }) => ({ name, status, output, stepId })),
+      [
+        { name: 'Fetched', status: 'Succeeded', output: { rows: 3 }, stepId: flow.stepIds.Fetched },
+        { name: 'Loading', status: 'Cancelled', output: undefined, stepId: flow.stepIds.Loading },
+      ],
+    );
+    assert.equal(response.body.completedSteps, 1);
+    assert.match(stepNamed(response.body, 'Fetched').completedAt ?? '', ISO_TIMESTAMP);
   });
 
   it('lets exactly one of two simultaneous starts through', async () => {
