@@ -1,6 +1,8 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
+import { PostgresBlobStore } from '../activities/data/blob-store';
+import { DEFAULT_INLINE_DATA_MAX_BYTES, type DataPlane } from '../activities/sdk';
+import type { EncryptionCodec } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -81,12 +83,18 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   security?: SecurityOptions;
   /** Encrypts every payload the API's Temporal client sends and decrypts what it reads (infra/payload-codec.ts). */
-  codec: PayloadCodec;
+  codec: EncryptionCodec;
+  /** Where large run inputs go and step data is read from; default: Postgres under the codec's keys, 64 KiB inline. */
+  data?: DataPlane;
 }
 
 /** Every route the API serves, in registration order. */
 function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKeyStore }): RouteSpec[] {
   const { prisma, temporal, namespace = 'default', orchestratorTaskQueue } = deps;
+  const dataPlane = deps.data ?? {
+    store: new PostgresBlobStore(prisma, deps.codec.keyRing),
+    inlineMaxBytes: DEFAULT_INLINE_DATA_MAX_BYTES,
+  };
   const crud = new CrudService(
     prisma,
     SecretMasker.fromList(deps.security?.secretKeys ?? DEFAULT_SECRET_KEYS),
@@ -136,7 +144,7 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
       entityRoutes(def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def, crud),
     ),
     ...orchestrationRoutes(
-      new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics),
+      new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics, dataPlane),
       prisma,
     ),
     ...apiKeyRoutes(prisma, services.keys),

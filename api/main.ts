@@ -1,4 +1,5 @@
 import '../infra/instrument';
+import { dataPlaneFromConfig } from '../workers/data-plane';
 import { payloadCodecFromConfig } from '../infra/payload-keys';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     bodyLimit: config.BODY_LIMIT,
     security: securityFromConfig(config),
     codec,
+    data: dataPlaneFromConfig(config, prisma, codec),
     ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
       ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
       : {}),

@@ -3,6 +3,8 @@
  * headless Temporal dev server on free ports), plus the API, the orchestrator worker, the hand-written workflows'
  * worker and the `bench-noop` processor worker. Each is registered with a {@link Teardown} as soon as it is up.
  */
+import { PostgresBlobStore } from '../activities/data/blob-store';
+import { DEFAULT_INLINE_DATA_MAX_BYTES } from '../activities/sdk';
 import { EncryptionCodec, KeyRing } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import { execFile } from 'node:child_process';
@@ -152,6 +154,10 @@ export async function startBenchServices(
   const processor = await startProcessorWorker({
     definition: noopProcessor,
     codec,
+    data: {
+      store: new PostgresBlobStore(prisma, codec.keyRing),
+      inlineMaxBytes: DEFAULT_INLINE_DATA_MAX_BYTES,
+    },
     connection,
     namespace,
     prisma,

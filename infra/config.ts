@@ -123,6 +123,18 @@ const configSchema = z.object({
   PAYLOAD_KEYS: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The key ID new payloads are encrypted with (default: the last key of PAYLOAD_KEYS). */
   PAYLOAD_ACTIVE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Where step data too large for Temporal payloads is kept: `postgres` (table payload_blob) or `file:///path`. */
+  BLOB_STORE: z
+    .string()
+    .regex(/^(postgres|file:\/\/\/.+)$/, { error: 'must be postgres or file:///path' })
+    .default('postgres'),
+  /** Step data whose JSON is larger than this (bytes) travels by reference through the blob store. */
+  INLINE_DATA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(64 * 1024),
   /** The largest HTTP answer a processor reads (bytes); a larger one fails the step. */
   HTTP_REQUEST_MAX_BYTES: z.coerce
     .number()

@@ -102,6 +102,11 @@ export class EncryptionCodec implements PayloadCodec {
     return this.ring.activeKeyId;
   }
 
+  /** The ring, for data kept outside Temporal under the same keys (the blob store). */
+  get keyRing(): KeyRing {
+    return this.ring;
+  }
+
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.all(payloads.map((payload) => this.encodeOne(payload)));
   }

@@ -7,6 +7,7 @@
  * reverse order. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set; the API and each
  * worker then export spans under their own service names, as they would from separate processes.
  */
+import { dataPlaneFromConfig } from '../workers/data-plane';
 import { devPayloadKeys, payloadCodecFromConfig } from '../infra/payload-keys';
 import '../infra/instrument';
 import { mkdir } from 'node:fs/promises';
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     const payloadKeys = await devPayloadKeys(config, path.join(config.DATA_DIR, 'payload-keys'));
     const codec = payloadCodecFromConfig({ ...config, PAYLOAD_KEYS: payloadKeys.keys });
     const prisma = createPrismaClient(databaseUrl);
+    const dataPlane = dataPlaneFromConfig(config, prisma, codec);
     stops.push({ name: 'prisma', stop: () => prisma.$disconnect() });
     // Dev-server connections are plain; an external TEMPORAL_ADDRESS gets TLS / API key from the configuration.
     const temporalOptions = config.TEMPORAL_ADDRESS
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
           metrics: workerMetrics,
           egress,
           codec,
+          data: dataPlane,
         }),
       ),
     );
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
         ...(temporalUi ? { devUiOrigins: devUiOrigins(temporalUi) } : {}),
       },
       codec,
+      data: dataPlane,
       ...(config.TLS_CERT_PATH && config.TLS_KEY_PATH
         ? { tls: { certPath: config.TLS_CERT_PATH, keyPath: config.TLS_KEY_PATH } }
         : {}),

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { dataPlaneFromConfig } from './data-plane';
 import { payloadCodecFromConfig } from '../infra/payload-keys';
 import { NativeConnection } from '@temporalio/worker';
 import type { ProcessorDefinition } from '../activities/sdk';
@@ -81,6 +82,7 @@ export async function runProcessorProcess(
       definition,
       connection,
       codec,
+      data: dataPlaneFromConfig(config, prisma, codec),
       namespace: config.TEMPORAL_NAMESPACE,
       prisma,
       logger,

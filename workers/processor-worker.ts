@@ -12,6 +12,7 @@ import {
   createProcessorActivity,
   type EgressGuard,
   processorLabel,
+  type DataPlane,
   type ProcessorDefinition,
 } from '../activities/sdk';
 import { processorTaskQueue } from '../domain/task-queue';
@@ -28,6 +29,8 @@ export interface ProcessorWorkerOptions {
   namespace: string;
   /** Decrypts step invocations and encrypts step results (infra/payload-codec.ts). */
   codec: PayloadCodec;
+  /** Resolves references in step data and stores large outputs (activities/sdk/data-refs.ts). */
+  data: DataPlane;
   /** Used at startup only: registration and the stored schemas. */
   prisma: PrismaClient;
   logger: Logger;
@@ -82,6 +85,7 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
       logger: options.logger.child({ taskQueue }),
       schemas: registration.schemas,
       egress: options.egress,
+      data: options.data,
     });
   } catch (error) {
     throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });

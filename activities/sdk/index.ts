@@ -48,3 +48,16 @@ export {
   type ValidationTarget,
 } from './schema-violation';
 export { asStepActivity, type AttemptDetail } from './step-result';
+export {
+  DATA_UNAVAILABLE,
+  DEFAULT_INLINE_DATA_MAX_BYTES,
+  BlobUnavailableError,
+  isDataRef,
+  loadRef,
+  offload,
+  resolveRefs,
+  type BlobOwner,
+  type BlobStore,
+  type DataPlane,
+  type DataRef,
+} from './data-refs';

@@ -9,6 +9,7 @@ import {
   type ProcessorRunInfo,
 } from './define-processor';
 import { EgressGuard } from './egress';
+import { offload, resolveRefs, type DataPlane } from './data-refs';
 import { toActivityFailure } from './errors';
 import { compileTargetValidator, schemaViolationFailure } from './schema-violation';
 
@@ -20,6 +21,12 @@ export interface ProcessorSchemas {
 
 export interface ProcessorActivityDeps {
   logger: Logger;
+  /**
+   * The blob store and inline limit: references in a step's input, previous outputs and assignments are resolved
+   * before the processor runs, and an output larger than the limit is stored and returned as a reference. Unset
+   * (unit tests): data travels inline only.
+   */
+  data?: DataPlane;
   /** Default: the definition's own schemas (the worker passes the stored ones, see `workers/processor-worker.ts`). */
   schemas?: ProcessorSchemas;
   /** What `context.fetch` goes through. Default: a guard refusing every internal destination, allowing none. */
@@ -80,10 +87,22 @@ export function createProcessorActivity<Input, Output, Configuration>(
       attempt: run.attempt,
     });
 
+    // References become data before anything looks at the input (validation, the processor).
+    const data = deps.data;
+    const resolved = data
+      ? {
+          input: await resolveRefs(invocation.input, data.store),
+          previous: (await resolveRefs(invocation.previous, data.store)) as typeof invocation.previous,
+          assignments: (await resolveRefs(
+            invocation.assignments,
+            data.store,
+          )) as typeof invocation.assignments,
+        }
+      : invocation;
     const configuration = invocation.configuration ?? {};
     for (const [target, value] of [
       ['configuration', configuration],
-      ['input', invocation.input],
+      ['input', resolved.input],
     ] as const) {
       const violations = validators[target](value);
       if (violations.length > 0) {
@@ -96,9 +115,9 @@ export function createProcessorActivity<Input, Output, Configuration>(
     }
 
     const context: ProcessorContext<Input, Configuration> = {
-      input: invocation.input as Input,
-      previous: invocation.previous,
-      assignments: invocation.assignments,
+      input: resolved.input as Input,
+      previous: resolved.previous,
+      assignments: resolved.assignments,
       configuration: configuration as Configuration,
       run,
       heartbeat: (details?: unknown) => activity.heartbeat(details),
@@ -144,6 +163,7 @@ export function createProcessorActivity<Input, Output, Configuration>(
       throw schemaViolationFailure('output', label, violations);
     }
     log.info({ durationMs: Math.round(performance.now() - started) }, 'processor completed');
-    return output;
+    // Large outputs go to the blob store and travel as a reference.
+    return data ? offload(output, data, { workflowId: run.workflowId, runId: run.runId }) : output;
   };
 }

@@ -1,4 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { BlobUnavailableError, isDataRef, offload, type DataPlane, type DataRef } from '../../activities/sdk';
+import { refHash } from '../../activities/sdk/data-refs';
 import { loadFlowSnapshot } from '../../activities/snapshot';
 import { definitionProblems } from '../../domain/definition';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
@@ -36,6 +38,7 @@ export class OrchestrationService {
     private readonly client: Client,
     private readonly taskQueue: string = ORCHESTRATOR_TASK_QUEUE,
     private readonly metrics?: ApiMetrics,
+    private readonly data?: DataPlane,
   ) {}
 
   /**
@@ -85,10 +88,14 @@ export class OrchestrationService {
       );
 
     const workflowId = manualRunWorkflowId(orchestratedFlowId);
+    // A large input goes to the blob store first and travels as a reference (the run claims it once started).
+    const input = this.data
+      ? await this.db(() => offload(options.input, this.data!, { workflowId, runId: 'starting' }))
+      : options.input;
     const args: [FlowRunInput] = [
       {
         orchestratedFlowId,
-        input: options.input,
+        input,
         correlationId: options.correlationId,
         trigger: 'manual',
         // The run takes the definition validated here (one Postgres read, no loading activity); a very large one
@@ -116,6 +123,10 @@ export class OrchestrationService {
         }),
       );
       this.metrics?.runsStarted.inc({ trigger: 'manual' });
+      if (this.data && isDataRef(input))
+        await this.db(() =>
+          this.data!.store.claim(refHash(input), { workflowId, runId: handle.firstExecutionRunId }),
+        );
       started = {
         message: 'Orchestration started successfully',
         orchestratedFlowId,
@@ -199,20 +210,57 @@ export class OrchestrationService {
   async status(orchestratedFlowId: string): Promise<RunSummary> {
     const latest = await this.latestRun(orchestratedFlowId);
     if (!latest) throw new ApiError(404, 'NeverRan', `Flow ${orchestratedFlowId} has no runs`);
-    return this.temporal(() => readRunSummary(this.client, latest.workflowId, latest.runId));
+    return withDataLinks(
+      await this.temporal(() => readRunSummary(this.client, latest.workflowId, latest.runId)),
+    );
+  }
+
+  /**
+   * The data a step of a run produced: the bytes in the blob store for a reference, the inline value otherwise.
+   * @throws NotFoundError (unknown run or step), ApiError 404 NoOutput / DataExpired.
+   */
+  async stepOutput(
+    orchestratedFlowId: string,
+    runId: string,
+    stepId: string,
+  ): Promise<{ bytes: Buffer; contentType: string }> {
+    const summary = await this.run(orchestratedFlowId, runId);
+    const step = summary.steps.find((candidate) => candidate.stepId === stepId);
+    if (!step) throw new NotFoundError('Step', `${stepId} in run ${runId}`);
+    const output = step.output;
+    if (output === undefined)
+      throw new ApiError(
+        404,
+        'NoOutput',
+        `Step "${step.name}" has no output in run ${runId} (it is ${step.status})`,
+      );
+    if (!isDataRef(stripLink(output)))
+      return { bytes: Buffer.from(JSON.stringify(output)), contentType: 'application/json' };
+    const ref = stripLink(output) as DataRef;
+    try {
+      return await this.db(() => this.data!.store.get(refHash(ref)));
+    } catch (error) {
+      if (error instanceof BlobUnavailableError)
+        throw new ApiError(
+          404,
+          'DataExpired',
+          `${ref.$ref} of step "${step.name}" is gone: ${error.message}`,
+        );
+      throw error;
+    }
   }
 
   /** One run's status. @throws NotFoundError when the flow has no such run. */
   async run(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
     const manual = manualRunWorkflowId(orchestratedFlowId);
     try {
-      return await this.temporal(() => readRunSummary(this.client, manual, runId));
+      return withDataLinks(await this.temporal(() => readRunSummary(this.client, manual, runId)));
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
     const [info] = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
     if (!info) throw new NotFoundError('Run', `${runId} of flow ${orchestratedFlowId}`);
-    return this.temporal(() => readRunSummary(this.client, info.workflowId, info.runId));
+    return withDataLinks(await this.temporal(() => readRunSummary(this.client, info.workflowId, info.runId)));
   }
 
   /** Runs of a flow, newest first, from Temporal's visibility store. */
@@ -303,3 +351,28 @@ const pick = (run: StartedRun) => ({
   runId: run.runId,
   correlationId: run.correlationId,
 });
+
+/** A reference without the link the API adds to it. */
+function stripLink(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('href' in value)) return value;
+  const { href: _href, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
+/** Each step output held by reference gets `href`: the data route that serves its bytes. */
+function withDataLinks(summary: RunSummary): RunSummary {
+  return {
+    ...summary,
+    steps: summary.steps.map((step) =>
+      isDataRef(step.output)
+        ? {
+            ...step,
+            output: {
+              ...step.output,
+              href: `/api/Orchestration/runs/${summary.orchestratedFlowId}/${summary.runId}/steps/${step.stepId}/output`,
+            },
+          }
+        : step,
+    ),
+  };
+}

@@ -196,5 +196,32 @@ export function orchestrationRoutes(service: OrchestrationService, prisma: Prism
         res.json(await service.run(flowId, runId));
       },
     },
+    {
+      method: 'get',
+      path: '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/steps/{stepId}/output',
+      role: 'viewer',
+      action: 'Orchestration.stepOutput',
+      doc: {
+        tags,
+        summary:
+          "A step's output as the processor produced it (large outputs: the bytes from the blob store)",
+        parameters: [flowParam, guidParam('runId'), guidParam('stepId')],
+        responses: {
+          200: { description: 'The output, as JSON', ...json({}) },
+          400: bad,
+          404: error(
+            'No such run or step (NotFound), no output (NoOutput), or its data is gone (DataExpired)',
+          ),
+          503: unavailable,
+        },
+      },
+      handler: async (req, res) => {
+        const flowId = parseGuidParam(req.params.orchestratedFlowId, 'orchestratedFlowId');
+        const runId = parseGuidParam(req.params.runId, 'runId');
+        const stepId = parseGuidParam(req.params.stepId, 'stepId');
+        const { bytes, contentType } = await service.stepOutput(flowId, runId, stepId);
+        res.type(contentType).send(bytes);
+      },
+    },
   ];
 }

@@ -197,6 +197,7 @@ describe('platform', () => {
         '/api/Orchestration/status/{orchestratedFlowId}': ['get'],
         '/api/Orchestration/runs/{orchestratedFlowId}': ['get'],
         '/api/Orchestration/runs/{orchestratedFlowId}/{runId}': ['get'],
+        '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/steps/{stepId}/output': ['get'],
         '/api/ApiKey': ['post', 'get'],
         '/api/ApiKey/{id}': ['delete'],
         '/api/Audit': ['get'],

@@ -3,7 +3,7 @@
  * fresh database — plus a worker for the tiny `callProcessor` test workflow, on task queues unique to the test.
  */
 import { dataConverter } from '../../infra/payload-keys';
-import { testCodec } from '../support/codec';
+import { testCodec, testDataPlane } from '../support/codec';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -87,6 +87,7 @@ export async function startProcessorHarness(
     const worker = await startProcessorWorker({
       definition,
       codec: testCodec(),
+      data: testDataPlane(prisma),
       connection,
       namespace: env.TEMPORAL_NAMESPACE,
       prisma,

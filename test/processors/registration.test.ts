@@ -2,7 +2,7 @@
  * Processor registration at worker start, against real Postgres and the test Temporal server: first start registers,
  * an equal hash starts, a different hash refuses (with both hashes and how to re-register), re-registration fixes it.
  */
-import { testCodec } from '../support/codec';
+import { testCodec, testDataPlane } from '../support/codec';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -57,6 +57,7 @@ describe('processor registration', () => {
     startProcessorWorker({
       definition,
       codec: testCodec(),
+      data: testDataPlane(prisma),
       connection,
       namespace,
       prisma,

@@ -3,6 +3,7 @@
  * plain text (the dev server's SQLite file is scanned byte by byte), while the API still shows it decoded; and a key
  * rotation in the middle of a run leaves the run completing and readable.
  */
+import { testDataPlane } from '../support/codec';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -133,6 +134,7 @@ describe('encrypted payloads in Temporal', () => {
           prisma: apiA.prisma,
           logger,
           codec,
+          data: testDataPlane(apiA.prisma, codec),
           shutdownGraceTimeMs: 10_000,
         });
         const running = [orchestrator.run(), steps.run()];

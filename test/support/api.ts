@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PayloadCodec } from '@temporalio/common';
+import type { EncryptionCodec } from '../../infra/payload-codec';
 import { testCodec } from './codec';
 import pino from 'pino';
 import type { SecurityOptions } from '../../api/app';
@@ -94,7 +94,7 @@ export interface TestApiOptions {
   /** The role the TestApi's own requests run as (default `editor`: definitions and runs, no keys or audit). */
   role?: Role;
   /** The payload codec (default: the test run's, `testCodec()`). */
-  codec?: PayloadCodec;
+  codec?: EncryptionCodec;
   /** Overrides of the API's security options; rate limits default high, so only rate-limit tests meet them. */
   security?: SecurityOptions;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { PayloadCodec } from '@temporalio/common';
+import type { EncryptionCodec } from '../../infra/payload-codec';
 import { dataConverter } from '../../infra/payload-keys';
-import { testCodec } from './codec';
+import { testCodec, testDataPlane } from './codec';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
@@ -23,7 +23,7 @@ export interface TestEngineOptions {
   /** Another Temporal server than the test run's (e.g. one whose database file a test inspects). */
   temporalAddress?: string;
   /** The payload codec of the API, the workers and the client (default: the test run's). */
-  codec?: PayloadCodec;
+  codec?: EncryptionCodec;
 }
 
 export interface TestEngine {
@@ -72,6 +72,7 @@ export async function startTestEngine(
         logger,
         ...(options.egress ? { egress: options.egress } : {}),
         codec,
+        data: testDataPlane(api.prisma, codec),
       }),
     ),
   );
