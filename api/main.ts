@@ -1,4 +1,6 @@
 import '../infra/instrument';
+import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
+import { ensureRetentionSchedule } from './schedules/retention';
 import { dataPlaneFromConfig } from '../workers/data-plane';
 import { payloadCodecFromConfig } from '../infra/payload-keys';
 import { loadConfig } from '../infra/config';
@@ -48,6 +50,17 @@ async function main(): Promise<void> {
       (added) => added.length > 0 && logger.info({ added }, 'registered search attributes'),
       (error: unknown) =>
         logger.warn({ err: error }, 'could not register search attributes; runs cannot be listed per flow'),
+    )
+    .then(() =>
+      ensureRetentionSchedule({
+        connection: temporal,
+        namespace: config.TEMPORAL_NAMESPACE,
+        codec,
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
+        retentionDays: config.DATA_RETENTION_DAYS,
+      }).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not ensure the flow-data-retention schedule; step data is kept'),
+      ),
     )
     .then(() => {
       // Then make Temporal's flow schedules (which carry those attributes) match the database; retried in the

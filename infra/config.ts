@@ -128,6 +128,8 @@ const configSchema = z.object({
     .string()
     .regex(/^(postgres|file:\/\/\/.+)$/, { error: 'must be postgres or file:///path' })
     .default('postgres'),
+  /** Step data of runs closed more than this many days ago is deleted (the daily `flow-data-retention` schedule). */
+  DATA_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Step data whose JSON is larger than this (bytes) travels by reference through the blob store. */
   INLINE_DATA_MAX_BYTES: z.coerce
     .number()

@@ -7,6 +7,8 @@
  * reverse order. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set; the API and each
  * worker then export spans under their own service names, as they would from separate processes.
  */
+import { ensureRetentionSchedule } from '../api/schedules/retention';
+import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import { dataPlaneFromConfig } from '../workers/data-plane';
 import { devPayloadKeys, payloadCodecFromConfig } from '../infra/payload-keys';
 import '../infra/instrument';
@@ -171,7 +173,8 @@ async function main(): Promise<void> {
           namespace: config.TEMPORAL_NAMESPACE,
           prisma,
           logger: processorLogger,
-          reregister: config.PROCESSOR_REREGISTER,
+          // The built-ins are this checkout's code: a changed one (after a pull) re-registers instead of refusing.
+          reregister: true,
           shutdownGraceTimeMs: config.PROCESSOR_SHUTDOWN_GRACE_MS,
           metrics: workerMetrics,
           egress,
@@ -237,6 +240,15 @@ async function main(): Promise<void> {
       codec,
     });
     stops.push({ name: 'schedule reconciler', stop: () => reconciler.stop() });
+    await ensureRetentionSchedule({
+      connection: temporalConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      codec,
+      taskQueue: ORCHESTRATOR_TASK_QUEUE,
+      retentionDays: config.DATA_RETENTION_DAYS,
+    }).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not ensure the flow-data-retention schedule'),
+    );
 
     const lines = [
       '',

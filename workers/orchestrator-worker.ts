@@ -3,6 +3,7 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
+import { createRetentionActivities } from '../activities/data/retention';
 import {
   type InjectedSinks,
   type NativeConnection,
@@ -82,7 +83,10 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows/index') }),
-    activities: createOrchestratorActivities({ prisma: options.prisma }),
+    activities: {
+      ...createOrchestratorActivities({ prisma: options.prisma }),
+      ...createRetentionActivities({ prisma: options.prisma }),
+    },
     interceptors: {
       // A pre-built bundle already holds them (scripts/bundle-workflows.ts).
       ...(options.workflowBundle ? {} : { workflowModules: workflowInterceptorModules(telemetry().enabled) }),
