@@ -5,7 +5,7 @@ import {
   decodeUserMetadata,
 } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import type { RunSummary, StepError, StepResult, StepState } from '../../domain/flow-types';
+import type { FlowRunInput, RunSummary, StepError, StepResult, StepState } from '../../domain/flow-types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -19,6 +19,18 @@ function failureOf(failure: temporal.api.failure.v1.IFailure | null | undefined)
   const cause = failure?.cause ?? failure;
   const type = cause?.applicationFailureInfo?.type;
   return { message: cause?.message || 'the step failed', ...(type ? { type } : {}) };
+}
+
+/** The input a run was started with (from its first history event; a reference when it was large). */
+export async function runInputFromHistory(client: Client, handle: WorkflowHandle): Promise<unknown> {
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const args = await decodeFromPayloadsAtIndex<FlowRunInput | undefined>(
+    client.options.loadedDataConverter,
+    0,
+    started?.input?.payloads,
+  );
+  return args?.input;
 }
 
 /**

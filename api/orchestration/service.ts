@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { BlobUnavailableError, isDataRef, offload, type DataPlane, type DataRef } from '../../activities/sdk';
+import { BlobUnavailableError, isDataRef, offload, type DataPlane } from '../../activities/sdk';
 import { refHash } from '../../activities/sdk/data-refs';
 import { loadFlowSnapshot } from '../../activities/snapshot';
 import { definitionProblems } from '../../domain/definition';
@@ -10,6 +10,7 @@ import type { ApiMetrics } from '../../infra/metrics';
 import type { PrismaClient } from '../../prisma/client';
 import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
+import { runInputFromHistory } from './history-status';
 import { readRunSummary, runListItem, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
@@ -234,18 +235,31 @@ export class OrchestrationService {
         'NoOutput',
         `Step "${step.name}" has no output in run ${runId} (it is ${step.status})`,
       );
-    if (!isDataRef(stripLink(output)))
-      return { bytes: Buffer.from(JSON.stringify(output)), contentType: 'application/json' };
-    const ref = stripLink(output) as DataRef;
+    return this.dataOf(stripLink(output), `the output of step "${step.name}"`);
+  }
+
+  /**
+   * The input a run was started with: the stored bytes when it travelled by reference.
+   * @throws NotFoundError (unknown run), ApiError 404 NoInput / DataExpired.
+   */
+  async runInput(orchestratedFlowId: string, runId: string): Promise<{ bytes: Buffer; contentType: string }> {
+    const summary = await this.run(orchestratedFlowId, runId);
+    const handle = this.client.workflow.getHandle(summary.workflowId, summary.runId, { followRuns: false });
+    const input = await this.temporal(() => runInputFromHistory(this.client, handle));
+    if (input === undefined) throw new ApiError(404, 'NoInput', `Run ${runId} was started without input`);
+    return this.dataOf(input, `the input of run ${runId}`);
+  }
+
+  /** Inline data as JSON, referenced data as stored. @throws ApiError 404 DataExpired when the blob is gone. */
+  private async dataOf(value: unknown, what: string): Promise<{ bytes: Buffer; contentType: string }> {
+    if (!isDataRef(value) || !this.data)
+      return { bytes: Buffer.from(JSON.stringify(value)), contentType: 'application/json' };
+    const ref = value;
     try {
       return await this.db(() => this.data!.store.get(refHash(ref)));
     } catch (error) {
       if (error instanceof BlobUnavailableError)
-        throw new ApiError(
-          404,
-          'DataExpired',
-          `${ref.$ref} of step "${step.name}" is gone: ${error.message}`,
-        );
+        throw new ApiError(404, 'DataExpired', `${ref.$ref} (${what}) is gone: ${error.message}`);
       throw error;
     }
   }

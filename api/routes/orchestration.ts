@@ -198,6 +198,29 @@ export function orchestrationRoutes(service: OrchestrationService, prisma: Prism
     },
     {
       method: 'get',
+      path: '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/input',
+      role: 'viewer',
+      action: 'Orchestration.runInput',
+      doc: {
+        tags,
+        summary: 'The input a run was started with (large inputs: the bytes from the blob store)',
+        parameters: [flowParam, guidParam('runId')],
+        responses: {
+          200: { description: 'The input, as JSON', ...json({}) },
+          400: bad,
+          404: error('No such run (NotFound), no input (NoInput), or its data is gone (DataExpired)'),
+          503: unavailable,
+        },
+      },
+      handler: async (req, res) => {
+        const flowId = parseGuidParam(req.params.orchestratedFlowId, 'orchestratedFlowId');
+        const runId = parseGuidParam(req.params.runId, 'runId');
+        const { bytes, contentType } = await service.runInput(flowId, runId);
+        res.type(contentType).send(bytes);
+      },
+    },
+    {
+      method: 'get',
       path: '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/steps/{stepId}/output',
       role: 'viewer',
       action: 'Orchestration.stepOutput',

@@ -198,6 +198,7 @@ describe('platform', () => {
         '/api/Orchestration/runs/{orchestratedFlowId}': ['get'],
         '/api/Orchestration/runs/{orchestratedFlowId}/{runId}': ['get'],
         '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/steps/{stepId}/output': ['get'],
+        '/api/Orchestration/runs/{orchestratedFlowId}/{runId}/input': ['get'],
         '/api/ApiKey': ['post', 'get'],
         '/api/ApiKey/{id}': ['delete'],
         '/api/Audit': ['get'],

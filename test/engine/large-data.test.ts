@@ -95,6 +95,11 @@ describe('large step data by reference', () => {
     });
     const x = await engine.api.request('GET', (stepNamed(run, 'X').output as RefOutput).href);
     assert.equal(x.body.seen, 200_000, 'the entry step saw the whole run input');
+    const input = await engine.api
+      .as('viewer')
+      .request('GET', `/api/Orchestration/runs/${flow.flowId}/${run.runId}/input`);
+    assert.equal(input.status, 200);
+    assert.deepEqual(input.body, { text }, 'the input route serves the stored input');
 
     const history = await engine.client.workflow
       .getHandle(manualRunWorkflowId(flow.flowId), run.runId)
