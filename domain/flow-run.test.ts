@@ -9,7 +9,9 @@ import {
   planRun,
   progress,
   runOutcome,
+  restorePreviousOutputs,
   stepInput,
+  withoutRepeatedOutputs,
   type Decisions,
   type RunPlan,
 } from './flow-run';
@@ -461,6 +463,41 @@ describe('stepInput', () => {
       ['Same', 0],
       ['c', 0],
     ]);
+  });
+});
+
+describe('withoutRepeatedOutputs / restorePreviousOutputs', () => {
+  const error: StepError = { message: 'boom', type: 'Boom' };
+
+  it('sends a single predecessor’s output once, in input, and restores it', () => {
+    const { plan, states } = setup([step('a', ['b']), step('b')]);
+    const done = withStatus(states, { a: 'Succeeded' }, { output: { rows: 3 } });
+    const { input, previous } = stepInput(plan, done, 'b', null);
+    const sent = withoutRepeatedOutputs(plan, 'b', previous);
+    assert.deepEqual(sent, [{ stepId: 'a', name: 'A', status: 'Succeeded', outputInInput: true }]);
+    assert.deepEqual(restorePreviousOutputs(input, sent), previous);
+  });
+
+  it('points a join’s previous[] at the input’s keys, repeated names by step id; failures keep their error', () => {
+    const b = { ...step('b', ['d']), name: 'Same' };
+    const c = { ...step('c', ['d']), name: 'Same' };
+    const { plan, states } = setup([step('a', ['d']), b, c, step('d', [], 'Always')]);
+    let done = withStatus(states, { a: 'Failed' }, { error });
+    done = withStatus(done, { b: 'Succeeded' }, { output: 'first' });
+    done = withStatus(done, { c: 'Succeeded' }, { output: 'second' });
+    const { input, previous } = stepInput(plan, done, 'd', null);
+    const sent = withoutRepeatedOutputs(plan, 'd', previous);
+    assert.deepEqual(sent, [
+      { stepId: 'a', name: 'A', status: 'Failed', error },
+      { stepId: 'b', name: 'Same', status: 'Succeeded', outputInInput: 'Same' },
+      { stepId: 'c', name: 'Same', status: 'Succeeded', outputInInput: 'c' },
+    ]);
+    assert.deepEqual(restorePreviousOutputs(input, sent), previous);
+  });
+
+  it('leaves previous[] without pointers untouched (invocations from before the change)', () => {
+    const previous = [{ stepId: 'a', name: 'A', status: 'Succeeded' as const, output: 1 }];
+    assert.deepEqual(restorePreviousOutputs('whatever', previous), previous);
   });
 });
 

@@ -149,6 +149,38 @@ export function applySkips(
 }
 
 /**
+ * `previous` as sent to the processor: a succeeded predecessor's output is dropped where the step's `input` already
+ * holds it (one predecessor: the input itself; a join: the input's key for it), so each output travels once per
+ * invocation. {@link restorePreviousOutputs} undoes it.
+ */
+export function withoutRepeatedOutputs(
+  plan: RunPlan,
+  stepId: string,
+  previous: PreviousStepResult[],
+): PreviousStepResult[] {
+  const predecessors = listOf(plan.predecessors, stepId);
+  if (predecessors.length === 0) return previous;
+  const names = new Set<string>();
+  return previous.map((p) => {
+    const key = names.has(p.name) ? p.stepId : p.name;
+    names.add(p.name);
+    if (p.status !== 'Succeeded') return p;
+    const { output: _output, ...rest } = p;
+    return { ...rest, outputInInput: predecessors.length === 1 ? true : key };
+  });
+}
+
+/** `previous` with every output put back from `input` (see {@link withoutRepeatedOutputs}). */
+export function restorePreviousOutputs(input: unknown, previous: PreviousStepResult[]): PreviousStepResult[] {
+  return previous.map(({ outputInInput, ...p }) => {
+    if (outputInInput === undefined) return p;
+    const output =
+      outputInInput === true ? input : (input as Record<string, unknown> | null | undefined)?.[outputInInput];
+    return { ...p, output: output ?? null };
+  });
+}
+
+/**
  * The data a step receives. `input`: an entry point gets the run input; a step with one predecessor gets its output
  * (null if it failed or gave none); a join (several predecessors in the graph) always gets an object keyed by the
  * names of the predecessors that ran (a failed one → null; a name repeated among them keys the later ones by step id

@@ -117,6 +117,11 @@ export interface PreviousStepResult {
   status: 'Succeeded' | 'Failed';
   output?: unknown;
   error?: StepError;
+  /**
+   * On the wire only (patch `step-data-once`): the output is not repeated here because the step's `input` holds it —
+   * all of it (`true`, one predecessor) or under this key (a join). The processor SDK puts it back before `run()`.
+   */
+  outputInInput?: true | string;
 }
 
 /** What the interpreter hands a processor's activity (the activity's only argument). */

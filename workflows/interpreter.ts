@@ -34,6 +34,7 @@ import {
   progress,
   runOutcome,
   stepInput,
+  withoutRepeatedOutputs,
   type RunPlan,
 } from '../domain/flow-run';
 import { CORRELATION_ID_ATTRIBUTE } from '../domain/search-attributes';
@@ -74,6 +75,8 @@ const local = proxyLocalActivities<OrchestratorActivities>({
 
 /** Patch: load the snapshot with a local activity instead of a regular one (runs started before keep replaying). */
 export const LOCAL_SNAPSHOT_PATCH = 'snapshot-local-activity';
+/** Runs from this change on send each predecessor's output once per invocation (in `input` only). */
+export const STEP_DATA_ONCE_PATCH = 'step-data-once';
 
 /**
  * The run's definition: the one the starter passed (a manual start loads and validates it anyway, so passing it
@@ -192,7 +195,11 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       ...states,
       [stepId]: { ...states[stepId]!, status: 'Running', startedAt: now(), attempts: 1 },
     };
-    const { input: stepData, previous } = stepInput(runPlan, states, stepId, input.input);
+    const { input: stepData, previous: allPrevious } = stepInput(runPlan, states, stepId, input.input);
+    // Each output travels once: previous[] points into input instead of repeating it (the SDK restores it).
+    const previous = patched(STEP_DATA_ONCE_PATCH)
+      ? withoutRepeatedOutputs(runPlan, stepId, allPrevious)
+      : allPrevious;
     const invocation: StepInvocation = {
       run: {
         workflowId: info.workflowId,

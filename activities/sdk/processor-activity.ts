@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
+import { restorePreviousOutputs } from '../../domain/flow-run';
 import type { StepInvocation } from '../../domain/flow-types';
 import {
   processorLabel,
@@ -89,16 +90,20 @@ export function createProcessorActivity<Input, Output, Configuration>(
 
     // References become data before anything looks at the input (validation, the processor).
     const data = deps.data;
-    const resolved = data
-      ? {
-          input: await resolveRefs(invocation.input, data.store),
-          previous: (await resolveRefs(invocation.previous, data.store)) as typeof invocation.previous,
-          assignments: (await resolveRefs(
-            invocation.assignments,
-            data.store,
-          )) as typeof invocation.assignments,
-        }
-      : invocation;
+    const input = data ? await resolveRefs(invocation.input, data.store) : invocation.input;
+    const resolved = {
+      input,
+      // Outputs the interpreter sent once (in input) go back into previous[]; the rest resolves like input.
+      previous: restorePreviousOutputs(
+        input,
+        data
+          ? ((await resolveRefs(invocation.previous, data.store)) as typeof invocation.previous)
+          : invocation.previous,
+      ),
+      assignments: data
+        ? ((await resolveRefs(invocation.assignments, data.store)) as typeof invocation.assignments)
+        : invocation.assignments,
+    };
     const configuration = invocation.configuration ?? {};
     for (const [target, value] of [
       ['configuration', configuration],

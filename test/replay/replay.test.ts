@@ -56,6 +56,14 @@ describe('replay of recorded interpreter histories', () => {
           'scheduled-local-load',
           'unhandled-failure',
         ].map((n) => `v2/${n}`),
+        ...[
+          'cancelled',
+          'chain',
+          'fan-out-join',
+          'handled-failure',
+          'scheduled-local-load',
+          'unhandled-failure',
+        ].map((n) => `v3/${n}`),
       ],
     );
   });
@@ -83,7 +91,10 @@ describe('replay of recorded interpreter histories', () => {
     for (const { name, history } of await histories())
       await assert.rejects(
         Worker.runReplayHistory(
-          { workflowsPath: require.resolve('../fixtures/changed-interpreter') },
+          {
+            workflowsPath: require.resolve('../fixtures/changed-interpreter'),
+            dataConverter: dataConverter(fixtureCodec),
+          },
           history,
           name,
         ),
