@@ -1,13 +1,14 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
-import { PostgresBlobStore } from '../activities/data/blob-store';
-import { DEFAULT_INLINE_DATA_MAX_BYTES, type DataPlane } from '../activities/sdk';
+import { postgresDataPlane } from '../activities/data/blob-store';
+import type { DataPlane } from '../activities/sdk';
 import type { EncryptionCodec } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
+import { SECURITY_DEFAULTS } from '../infra/config';
 import { ApiMetrics } from '../infra/metrics';
 import { poolFigures, type PrismaClient } from '../prisma/client';
 import { ApiKeyStore } from './auth/api-keys';
@@ -58,14 +59,6 @@ export interface SecurityOptions {
   trustProxy?: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  perMinute: 1200,
-  writesPerMinute: 300,
-  startsPerMinute: 120,
-  authFailuresPerMinute: 20,
-};
-export const DEFAULT_SECRET_KEYS = 'password,secret,token,apiKey,key,credentials';
-
 export interface AppDeps {
   prisma: PrismaClient;
   temporal: Connection;
@@ -91,13 +84,10 @@ export interface AppDeps {
 /** Every route the API serves, in registration order. */
 function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKeyStore }): RouteSpec[] {
   const { prisma, temporal, namespace = 'default', orchestratorTaskQueue } = deps;
-  const dataPlane = deps.data ?? {
-    store: new PostgresBlobStore(prisma, deps.codec.keyRing),
-    inlineMaxBytes: DEFAULT_INLINE_DATA_MAX_BYTES,
-  };
+  const dataPlane = deps.data ?? postgresDataPlane(prisma, deps.codec.keyRing);
   const crud = new CrudService(
     prisma,
-    SecretMasker.fromList(deps.security?.secretKeys ?? DEFAULT_SECRET_KEYS),
+    SecretMasker.fromList(deps.security?.secretKeys ?? SECURITY_DEFAULTS.secretKeys),
   );
   // The interceptor carries the request's trace into every run it starts (a no-op while tracing is off).
   const client = new Client({
@@ -168,7 +158,7 @@ export function createApp(deps: AppDeps): Express {
     ...(security.jwt ? { jwt: new JwtVerifier(security.jwt) } : {}),
     authOff: security.authMode === 'off',
   });
-  const limits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...security.rateLimits });
+  const limits = new RateLimits({ ...SECURITY_DEFAULTS.rateLimits, ...security.rateLimits });
   const guardDeps = {
     authenticator,
     limits,

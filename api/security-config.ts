@@ -1,6 +1,12 @@
 import type { Config } from '../infra/config';
 import type { SecurityOptions } from './app';
 
+const commaList = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 /** The API's security options from the parsed configuration. */
 export function securityFromConfig(config: Config): SecurityOptions {
   return {
@@ -24,15 +30,9 @@ export function securityFromConfig(config: Config): SecurityOptions {
       startsPerMinute: config.RATE_LIMIT_STARTS_PER_MINUTE,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     },
-    corsOrigins: (config.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    corsOrigins: commaList(config.CORS_ORIGINS),
     secretKeys: config.SECRET_KEYS,
-    temporalUiOrigins: (config.TEMPORAL_UI_ORIGIN ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    temporalUiOrigins: commaList(config.TEMPORAL_UI_ORIGIN),
     trustProxy: config.TRUST_PROXY,
   };
 }

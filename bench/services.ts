@@ -3,8 +3,7 @@
  * headless Temporal dev server on free ports), plus the API, the orchestrator worker, the hand-written workflows'
  * worker and the `bench-noop` processor worker. Each is registered with a {@link Teardown} as soon as it is up.
  */
-import { PostgresBlobStore } from '../activities/data/blob-store';
-import { DEFAULT_INLINE_DATA_MAX_BYTES } from '../activities/sdk';
+import { postgresDataPlane } from '../activities/data/blob-store';
 import { EncryptionCodec, KeyRing } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import { execFile } from 'node:child_process';
@@ -154,10 +153,7 @@ export async function startBenchServices(
   const processor = await startProcessorWorker({
     definition: noopProcessor,
     codec,
-    data: {
-      store: new PostgresBlobStore(prisma, codec.keyRing),
-      inlineMaxBytes: DEFAULT_INLINE_DATA_MAX_BYTES,
-    },
+    data: postgresDataPlane(prisma, codec.keyRing),
     connection,
     namespace,
     prisma,

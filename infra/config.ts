@@ -16,6 +16,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
+/** Security defaults, shared with the API's own defaults (api/app.ts) so the two cannot drift apart. */
+export const SECURITY_DEFAULTS = {
+  rateLimits: { perMinute: 1200, writesPerMinute: 300, startsPerMinute: 120, authFailuresPerMinute: 20 },
+  secretKeys: 'password,secret,token,apiKey,key,credentials',
+} as const;
+
 const booleanFlag = z.preprocess(
   emptyAsUndefined,
   z
@@ -92,11 +98,23 @@ const configSchema = z.object({
   /** `true`: `GET /metrics` answers without a credential (for a scraper on a private network that cannot send one). */
   METRICS_PUBLIC: booleanFlag,
   /** Requests per minute per principal (reads); writes and starts have their own, stricter budgets. Per API replica. */
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
-  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(300),
-  RATE_LIMIT_STARTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(SECURITY_DEFAULTS.rateLimits.perMinute),
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(SECURITY_DEFAULTS.rateLimits.writesPerMinute),
+  RATE_LIMIT_STARTS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(SECURITY_DEFAULTS.rateLimits.startsPerMinute),
   /** Failed authentications per minute per client IP before that IP is refused for the rest of the minute. */
-  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  AUTH_FAILURES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(SECURITY_DEFAULTS.rateLimits.authFailuresPerMinute),
   /** Express `trust proxy`: set to the number of proxies in front of the API so client IPs are the real ones. */
   TRUST_PROXY: z.coerce.number().int().min(0).default(0),
   /** Comma-separated origins allowed by CORS; unset: no cross-origin access. */
@@ -110,7 +128,7 @@ const configSchema = z.object({
    * Configuration keys (and URL query parameters) whose values are secret: masked as `***` for every role but admin
    * and never logged. Matched word by word, case-insensitive (`apiKey` matches `x-api-key` and `API_KEY`).
    */
-  SECRET_KEYS: z.string().default('password,secret,token,apiKey,key,credentials'),
+  SECRET_KEYS: z.string().default(SECURITY_DEFAULTS.secretKeys),
   /**
    * Destinations processors may reach although they are internal (loopback, private, link-local, …):
    * `host`, `host:port`, or a CIDR, comma-separated. Everything public is allowed; everything internal is not.

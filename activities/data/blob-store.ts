@@ -9,7 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KeyRing } from '../../infra/payload-codec';
 import type { PrismaClient } from '../../prisma/client';
-import { BlobUnavailableError, type BlobOwner, type BlobStore } from '../sdk/data-refs';
+import {
+  BlobUnavailableError,
+  DEFAULT_INLINE_DATA_MAX_BYTES,
+  type BlobOwner,
+  type BlobStore,
+  type DataPlane,
+} from '../sdk/data-refs';
 
 const NONCE = 12;
 const TAG = 16;
@@ -125,6 +131,15 @@ export class FileBlobStore implements BlobStore {
     }
     return { bytes: this.cipher.open(hash, meta.keyId, data), contentType: meta.contentType };
   }
+}
+
+/** Large data in Postgres under `ring`, inline up to `inlineMaxBytes` (the default data plane). */
+export function postgresDataPlane(
+  prisma: PrismaClient,
+  ring: KeyRing,
+  inlineMaxBytes = DEFAULT_INLINE_DATA_MAX_BYTES,
+): DataPlane {
+  return { store: new PostgresBlobStore(prisma, ring), inlineMaxBytes };
 }
 
 /** The store BLOB_STORE names: `postgres` (default) or `file:///path`. */

@@ -97,15 +97,16 @@ export async function loadRef(ref: DataRef, store: BlobStore): Promise<unknown> 
   }
 }
 
-/** `value` with every reference in it (at any depth) replaced by its data. */
+/**
+ * `value` with every reference in it (at any depth) replaced by its data. Runs before every step: a value without
+ * references comes back as the same object, not a copy.
+ */
 export async function resolveRefs(value: unknown, store: BlobStore): Promise<unknown> {
   if (isDataRef(value)) return loadRef(value, store);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => resolveRefs(item, store)));
-  if (typeof value === 'object' && value !== null) {
-    const entries = await Promise.all(
-      Object.entries(value).map(async ([key, item]) => [key, await resolveRefs(item, store)] as const),
-    );
-    return Object.fromEntries(entries);
-  }
-  return value;
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  const resolved = await Promise.all(entries.map(([, item]) => resolveRefs(item, store)));
+  if (resolved.every((item, index) => item === entries[index]![1])) return value;
+  if (Array.isArray(value)) return resolved;
+  return Object.fromEntries(entries.map(([key], index) => [key, resolved[index]]));
 }

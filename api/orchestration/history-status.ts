@@ -1,10 +1,11 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import {
   decodeFromPayloadsAtIndex,
   decodeUserMetadata,
 } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { grpcCode, NOT_FOUND } from './temporal-errors';
 import type { FlowRunInput, RunSummary, StepError, StepResult, StepState } from '../../domain/flow-types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -21,10 +22,28 @@ function failureOf(failure: temporal.api.failure.v1.IFailure | null | undefined)
   return { message: cause?.message || 'the step failed', ...(type ? { type } : {}) };
 }
 
-/** The input a run was started with (from its first history event; a reference when it was large). */
-export async function runInputFromHistory(client: Client, handle: WorkflowHandle): Promise<unknown> {
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+/**
+ * The input a run was started with (a reference when it was large): the first history event only, one small call.
+ * @throws WorkflowNotFoundError when Temporal has no such run.
+ */
+export async function runInputFromHistory(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<unknown> {
+  let page;
+  try {
+    page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: 1,
+    });
+  } catch (error) {
+    if (grpcCode(error) === NOT_FOUND)
+      throw new WorkflowNotFoundError(`run ${runId} of ${workflowId} not found`, workflowId, runId);
+    throw error;
+  }
+  const started = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
   const args = await decodeFromPayloadsAtIndex<FlowRunInput | undefined>(
     client.options.loadedDataConverter,
     0,

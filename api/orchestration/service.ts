@@ -225,7 +225,7 @@ export class OrchestrationService {
     runId: string,
     stepId: string,
   ): Promise<{ bytes: Buffer; contentType: string }> {
-    const summary = await this.run(orchestratedFlowId, runId);
+    const summary = await this.readRun(orchestratedFlowId, runId);
     const step = summary.steps.find((candidate) => candidate.stepId === stepId);
     if (!step) throw new NotFoundError('Step', `${stepId} in run ${runId}`);
     const output = step.output;
@@ -235,7 +235,7 @@ export class OrchestrationService {
         'NoOutput',
         `Step "${step.name}" has no output in run ${runId} (it is ${step.status})`,
       );
-    return this.dataOf(stripLink(output), `the output of step "${step.name}"`);
+    return this.dataOf(output, `the output of step "${step.name}"`);
   }
 
   /**
@@ -243,9 +243,9 @@ export class OrchestrationService {
    * @throws NotFoundError (unknown run), ApiError 404 NoInput / DataExpired.
    */
   async runInput(orchestratedFlowId: string, runId: string): Promise<{ bytes: Buffer; contentType: string }> {
-    const summary = await this.run(orchestratedFlowId, runId);
-    const handle = this.client.workflow.getHandle(summary.workflowId, summary.runId, { followRuns: false });
-    const input = await this.temporal(() => runInputFromHistory(this.client, handle));
+    const input = await this.onRun(orchestratedFlowId, runId, (workflowId) =>
+      runInputFromHistory(this.client, workflowId, runId),
+    );
     if (input === undefined) throw new ApiError(404, 'NoInput', `Run ${runId} was started without input`);
     return this.dataOf(input, `the input of run ${runId}`);
   }
@@ -266,15 +266,33 @@ export class OrchestrationService {
 
   /** One run's status. @throws NotFoundError when the flow has no such run. */
   async run(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
-    const manual = manualRunWorkflowId(orchestratedFlowId);
+    return withDataLinks(await this.readRun(orchestratedFlowId, runId));
+  }
+
+  /** One run's status as the run recorded it (references without links). */
+  private readRun(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
+    return this.onRun(orchestratedFlowId, runId, (workflowId) =>
+      readRunSummary(this.client, workflowId, runId),
+    );
+  }
+
+  /**
+   * Reads a run of the flow: tried as the flow's manual run first (one call), then found in the visibility store
+   * (scheduled runs have workflow IDs of their own). @throws NotFoundError when the flow has no such run.
+   */
+  private async onRun<T>(
+    orchestratedFlowId: string,
+    runId: string,
+    read: (workflowId: string) => Promise<T>,
+  ): Promise<T> {
     try {
-      return withDataLinks(await this.temporal(() => readRunSummary(this.client, manual, runId)));
+      return await this.temporal(() => read(manualRunWorkflowId(orchestratedFlowId)));
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
     const [info] = await this.list(orchestratedFlowId, `RunId = '${runId}'`, 1, 0);
     if (!info) throw new NotFoundError('Run', `${runId} of flow ${orchestratedFlowId}`);
-    return withDataLinks(await this.temporal(() => readRunSummary(this.client, info.workflowId, info.runId)));
+    return this.temporal(() => read(info.workflowId));
   }
 
   /** Runs of a flow, newest first, from Temporal's visibility store. */
@@ -365,13 +383,6 @@ const pick = (run: StartedRun) => ({
   runId: run.runId,
   correlationId: run.correlationId,
 });
-
-/** A reference without the link the API adds to it. */
-function stripLink(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || !('href' in value)) return value;
-  const { href: _href, ...rest } = value as Record<string, unknown>;
-  return rest;
-}
 
 /** Each step output held by reference gets `href`: the data route that serves its bytes. */
 function withDataLinks(summary: RunSummary): RunSummary {

@@ -4,8 +4,11 @@ import { ServiceUnavailableError } from '../errors';
 // gRPC status codes that mean "Temporal cannot be reached right now".
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+/** gRPC status of a call about something Temporal does not have (e.g. an unknown run). */
+export const NOT_FOUND = 5;
 
-function grpcCode(error: unknown, depth = 0): number | undefined {
+/** The gRPC status code of a Temporal call's error, wherever it sits in the cause chain. */
+export function grpcCode(error: unknown, depth = 0): number | undefined {
   if (depth > 4 || !error || typeof error !== 'object') return undefined;
   if (isGrpcServiceError(error)) return error.code;
   if (error instanceof ServiceError || error instanceof Error) return grpcCode(error.cause, depth + 1);

@@ -42,29 +42,12 @@ async function histories() {
 
 describe('replay of recorded interpreter histories', () => {
   it('has the representative histories', async () => {
+    // v2 added the scheduled run that loads its definition; v3 recorded the same scenarios as v2.
+    const v1 = ['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'];
+    const v2 = [...v1.slice(0, 4), 'scheduled-local-load', 'unhandled-failure'];
     assert.deepEqual(
       (await histories()).map((h) => h.name),
-      [
-        ...['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'].map(
-          (n) => `v1/${n}`,
-        ),
-        ...[
-          'cancelled',
-          'chain',
-          'fan-out-join',
-          'handled-failure',
-          'scheduled-local-load',
-          'unhandled-failure',
-        ].map((n) => `v2/${n}`),
-        ...[
-          'cancelled',
-          'chain',
-          'fan-out-join',
-          'handled-failure',
-          'scheduled-local-load',
-          'unhandled-failure',
-        ].map((n) => `v3/${n}`),
-      ],
+      [...v1.map((n) => `v1/${n}`), ...v2.map((n) => `v2/${n}`), ...v2.map((n) => `v3/${n}`)],
     );
   });
 

@@ -1,5 +1,5 @@
-import { PostgresBlobStore } from '../../activities/data/blob-store';
-import { DEFAULT_INLINE_DATA_MAX_BYTES, type DataPlane } from '../../activities/sdk';
+import { postgresDataPlane } from '../../activities/data/blob-store';
+import type { DataPlane } from '../../activities/sdk';
 import { loadTestConfig } from '../../infra/config';
 import { EncryptionCodec, KeyRing } from '../../infra/payload-codec';
 import type { PrismaClient } from '../../prisma/client';
@@ -14,8 +14,5 @@ export function testCodec(): EncryptionCodec {
 
 /** A data plane over the test database's blob table, under `codec`'s keys (default: the run's). */
 export function testDataPlane(prisma: PrismaClient, with_: EncryptionCodec = testCodec()): DataPlane {
-  return {
-    store: new PostgresBlobStore(prisma, with_.keyRing),
-    inlineMaxBytes: DEFAULT_INLINE_DATA_MAX_BYTES,
-  };
+  return postgresDataPlane(prisma, with_.keyRing);
 }
