@@ -45,6 +45,8 @@ export class FlowFactory {
   constructor(
     private readonly apiUrl: string,
     private readonly apiKey: string,
+    /** The processor every step runs (registered by its worker). */
+    private readonly processorRef: { name: string; version: string } = NOOP,
   ) {}
 
   /** step-1 → step-2 → … → step-N. */
@@ -106,7 +108,8 @@ export class FlowFactory {
   }
 
   private async processor(): Promise<string> {
-    this.processorId ??= (await this.get(`Processor/composite/${NOOP.version}/${NOOP.name}`)).id;
+    const { name, version } = this.processorRef;
+    this.processorId ??= (await this.get(`Processor/composite/${version}/${name}`)).id;
     return this.processorId;
   }
 

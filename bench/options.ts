@@ -19,8 +19,16 @@ const optionsSchema = z.object({
   saturationSteps: count(5),
   /** Saturation rounds per side, alternating which side goes first. */
   rounds: count(4),
-  /** Where to write the markdown report. */
-  out: z.string().default('bench/results.md'),
+  /** Measure the data plane instead (bench/data.ts). */
+  data: z.boolean().default(false),
+  /** Data plane: steps of the chain whose every step emits `dataMb`. */
+  dataSteps: count(10),
+  /** Data plane: megabytes each step emits. */
+  dataMb: count(10),
+  /** Data plane: timed runs of the large-data chain, after one warm-up run. */
+  dataRuns: count(3),
+  /** Where to write the markdown report (default bench/results.md, with --data bench/data-results.md). */
+  out: z.string().optional(),
 });
 
 export type BenchOptions = z.infer<typeof optionsSchema>;
@@ -33,7 +41,14 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --concurrent M        concurrent runs at saturation (default 100)
   --saturation-steps S  steps of each saturation chain (default 5)
   --rounds R            saturation rounds per side (default 4)
-  --out FILE            report file (default bench/results.md)`;
+  --out FILE            report file (default bench/results.md; with --data bench/data-results.md)
+
+  --data                measure the data plane instead (bench/data.ts): a chain whose steps each emit large
+                        data, blob store against raw pg, and the codec's cost on the --chain chain (--runs,
+                        --warmup runs per side, with and without the codec)
+  --data-steps N        steps of the large-data chain (default 10)
+  --data-mb M           megabytes each of its steps emits (default 10)
+  --data-runs K         timed runs of the large-data chain, after one warm-up run (default 3)`;
 
 /** Raised for unknown or invalid flags; the message ends with the usage. */
 export class BenchOptionsError extends Error {
@@ -55,13 +70,23 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'saturation-steps': { type: 'string' },
         rounds: { type: 'string' },
         out: { type: 'string' },
+        data: { type: 'boolean' },
+        'data-steps': { type: 'string' },
+        'data-mb': { type: 'string' },
+        'data-runs': { type: 'string' },
       },
       strict: true,
     }));
   } catch (error) {
     throw new BenchOptionsError(`${(error as Error).message}\n${USAGE}`);
   }
-  const parsed = optionsSchema.safeParse({ ...values, saturationSteps: values['saturation-steps'] });
+  const parsed = optionsSchema.safeParse({
+    ...values,
+    saturationSteps: values['saturation-steps'],
+    dataSteps: values['data-steps'],
+    dataMb: values['data-mb'],
+    dataRuns: values['data-runs'],
+  });
   if (!parsed.success)
     throw new BenchOptionsError(
       `${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n${USAGE}`,

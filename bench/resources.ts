@@ -34,7 +34,7 @@ async function procFile(pid: number, file: string): Promise<string | undefined> 
   }
 }
 
-async function rssOf(pid: number): Promise<number | undefined> {
+export async function rssOf(pid: number): Promise<number | undefined> {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec((await procFile(pid, 'status')) ?? '')?.[1];
   return kb === undefined ? undefined : Number(kb) * 1024;
 }

@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../infra/config';
 import { telemetry } from '../infra/telemetry';
+import { measureDataPlane, renderDataReport } from './data';
 import { FlowFactory, type BenchFlow, type FanOutFlow } from './flows';
 import { historyFacts } from './history';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
@@ -116,6 +117,15 @@ function environment(temporalVersion: string, load: number[], totalSeconds: numb
   };
 }
 
+/** Prints the report and writes it to `file`, formatted like the rest of the repository (so lint stays green). */
+async function writeReport(report: string, file: string): Promise<void> {
+  const out = path.resolve(PROJECT_ROOT, file);
+  const formatted = await format(report, { ...(await resolveConfig(out)), parser: 'markdown' });
+  process.stdout.write(formatted);
+  await writeFile(out, formatted);
+  log(`written to ${path.relative(process.cwd(), out)}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -137,6 +147,16 @@ async function main(): Promise<void> {
     });
 
   try {
+    if (options.data) {
+      const { figures, base } = await measureDataPlane(options, teardown, log);
+      const env = environment(base.temporalVersion, load, (performance.now() - begin) / 1000);
+      const heading =
+        `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
+        `${env.temporal}, in-memory dev server · Temporal TypeScript SDK ${env.sdk} · embedded Postgres · ` +
+        `total ${env.totalSeconds.toFixed(0)} s`;
+      await writeReport(renderDataReport(figures, heading), options.out ?? 'bench/data-results.md');
+      return;
+    }
     const services = await startBenchServices(teardown, log);
     const memory = sampleMemory(services.temporalPid);
     const factory = new FlowFactory(services.apiUrl, services.apiKey);
@@ -161,12 +181,7 @@ async function main(): Promise<void> {
       saturation,
       memory: await memory.stop(),
     });
-    const out = path.resolve(PROJECT_ROOT, options.out);
-    // Formatted like the rest of the repository, so `npm run lint` (prettier --check) stays green after a run.
-    const formatted = await format(report, { ...(await resolveConfig(out)), parser: 'markdown' });
-    process.stdout.write(formatted);
-    await writeFile(out, formatted);
-    log(`written to ${path.relative(process.cwd(), out)}`);
+    await writeReport(report, options.out ?? 'bench/results.md');
   } finally {
     await teardown.run();
   }

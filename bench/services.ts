@@ -14,7 +14,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import pino from 'pino';
+import type { PayloadCodec } from '@temporalio/common';
+import pino, { type Logger } from 'pino';
 import { OrchestrationService } from '../api/orchestration/service';
 import { generateApiKey, insertApiKey } from '../api/auth/api-keys';
 import { startApi } from '../api/server';
@@ -24,7 +25,7 @@ import { findFreePort } from '../infra/ports';
 import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer } from '../infra/temporal-dev-server';
-import { createPrismaClient } from '../prisma/client';
+import { createPrismaClient, type PrismaClient } from '../prisma/client';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
 import { HAND_WRITTEN_TASK_QUEUE } from './constants';
@@ -69,16 +70,41 @@ export class Teardown {
   }
 }
 
+/** What every benchmark mode shares: the stores, the API and a worker connection. */
+export interface BenchBase {
+  address: string;
+  namespace: string;
+  postgresUrl: string;
+  prisma: PrismaClient;
+  /** The codec every client and worker of `namespace` uses (one key ring for the run), as shipped. */
+  codec: EncryptionCodec;
+  /** The codec's key ring as PAYLOAD_KEYS text, for workers in other processes. */
+  payloadKeys: string;
+  client: Client;
+  /** A connection for clients of further namespaces. */
+  clientConnection: Connection;
+  connection: NativeConnection;
+  apiUrl: string;
+  /** An editor's API key for `apiUrl`. */
+  apiKey: string;
+  temporalPid: number;
+  temporalVersion: string;
+  logger: Logger;
+  /** Runs a worker until teardown; `name` is what failures are logged as. */
+  run(name: string, worker: Worker): void;
+}
+
 /**
- * Starts the services, registering each with `teardown` as it comes up (so a failure or Ctrl-C during startup
- * stops what started). `log` receives progress lines.
+ * Starts Postgres, the dev server (with `extraNamespaces`), the API and the connections, registering each with
+ * `teardown` as it comes up (so a failure or Ctrl-C during startup stops what started). `log` receives progress lines.
  *
- * @throws TemporalCliNotFoundError, TemporalDevServerError, MigrationError, or a worker's startup error.
+ * @throws TemporalCliNotFoundError, TemporalDevServerError or MigrationError.
  */
-export async function startBenchServices(
+export async function startBenchBase(
   teardown: Teardown,
   log: (line: string) => void,
-): Promise<BenchServices> {
+  extraNamespaces: string[] = [],
+): Promise<BenchBase> {
   const cli = await findOrInstallTemporalCli({ log });
   const temporalVersion = (await execFileAsync(cli, ['--version'])).stdout.trim();
   const scratch = await mkdtemp(path.join(tmpdir(), 'flow-bench-'));
@@ -103,7 +129,7 @@ export async function startBenchServices(
         persistent: false,
       }),
     ),
-    startTemporalDevServer({ cliPath: cli, headless: true }),
+    startTemporalDevServer({ cliPath: cli, headless: true, extraNamespaces }),
   ]);
   if (postgres.status === 'fulfilled') teardown.push('Postgres', () => postgres.value.stop());
   if (temporal.status === 'fulfilled') teardown.push('Temporal dev server', () => temporal.value.stop());
@@ -118,8 +144,8 @@ export async function startBenchServices(
   teardown.push('Prisma', () => prisma.$disconnect());
   const clientConnection = await Connection.connect({ address });
   teardown.push('client connection', () => clientConnection.close());
-  // Every client and worker encrypts payloads, as shipped (one key ring for the run).
-  const codec = new EncryptionCodec(KeyRing.parse(KeyRing.generateText('bench')));
+  const payloadKeys = KeyRing.generateText('bench');
+  const codec = new EncryptionCodec(KeyRing.parse(payloadKeys));
   const client = new Client({ connection: clientConnection, namespace, dataConverter: dataConverter(codec) });
   const apiConnection = lazyTemporalConnection(address);
   teardown.push('API connection', () => apiConnection.close());
@@ -131,17 +157,67 @@ export async function startBenchServices(
 
   const connection = await NativeConnection.connect({ address });
   teardown.push('worker connection', () => connection.close());
-  const run = (name: string, worker: Worker) => {
-    const running = worker.run();
-    running.catch((error: unknown) => log(`${name} failed: ${String(error)}`));
-    teardown.push(name, () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      return running;
-    });
+  return {
+    address,
+    namespace,
+    postgresUrl: postgres.value.url,
+    prisma,
+    codec,
+    payloadKeys,
+    client,
+    clientConnection,
+    connection,
+    apiUrl: api.url,
+    apiKey,
+    temporalPid: temporal.value.pid,
+    temporalVersion,
+    logger,
+    run: (name, worker) => {
+      const running = worker.run();
+      running.catch((error: unknown) => log(`${name} failed: ${String(error)}`));
+      teardown.push(name, () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        return running;
+      });
+    },
   };
+}
+
+/** Starts the `bench-noop` processor worker on `namespace`, encoding with `codec`, until teardown. */
+export async function startNoopProcessor(
+  base: BenchBase,
+  teardown: Teardown,
+  log: (line: string) => void,
+  namespace: string,
+  codec: PayloadCodec,
+): Promise<void> {
+  const processor = await startProcessorWorker({
+    definition: noopProcessor,
+    codec,
+    data: postgresDataPlane(base.prisma, base.codec.keyRing),
+    connection: base.connection,
+    namespace,
+    prisma: base.prisma,
+    logger: base.logger,
+    shutdownGraceTimeMs: 1_000,
+  });
+  processor.run().catch((error: unknown) => log(`processor worker failed: ${String(error)}`));
+  teardown.push(`processor worker (${namespace})`, () => processor.shutdown());
+}
+
+/**
+ * Starts the services of the interpreter-vs-hand-written benchmark: the base, the orchestrator worker, the
+ * hand-written workflows' worker and the `bench-noop` processor worker.
+ */
+export async function startBenchServices(
+  teardown: Teardown,
+  log: (line: string) => void,
+): Promise<BenchServices> {
+  const base = await startBenchBase(teardown, log);
+  const { connection, namespace, prisma, logger, codec } = base;
   log('bundling workflows, starting workers');
   const orchestrator = await createOrchestratorWorker({ connection, namespace, prisma, logger, codec });
-  run('orchestrator worker', orchestrator);
+  base.run('orchestrator worker', orchestrator);
   const handWritten = await Worker.create({
     connection,
     namespace,
@@ -149,27 +225,15 @@ export async function startBenchServices(
     workflowsPath: require.resolve('./workflows'),
     dataConverter: dataConverter(codec),
   });
-  run('hand-written worker', handWritten);
-  const processor = await startProcessorWorker({
-    definition: noopProcessor,
-    codec,
-    data: postgresDataPlane(prisma, codec.keyRing),
-    connection,
-    namespace,
-    prisma,
-    logger,
-    shutdownGraceTimeMs: 1_000,
-  });
-  processor.run().catch((error: unknown) => log(`processor worker failed: ${String(error)}`));
-  teardown.push('processor worker', () => processor.shutdown());
-
+  base.run('hand-written worker', handWritten);
+  await startNoopProcessor(base, teardown, log, namespace, codec);
   return {
-    apiUrl: api.url,
-    apiKey,
-    orchestration: new OrchestrationService(prisma, client),
-    client,
-    temporalPid: temporal.value.pid,
-    temporalVersion,
+    apiUrl: base.apiUrl,
+    apiKey: base.apiKey,
+    orchestration: new OrchestrationService(prisma, base.client),
+    client: base.client,
+    temporalPid: base.temporalPid,
+    temporalVersion: base.temporalVersion,
   };
 }
 
