@@ -36,6 +36,7 @@ import { createPrismaClient } from '../prisma/client';
 import { createBuiltinProcessors } from '../activities/processors';
 import { describeEgressPolicy, egressGuardFromConfig } from '../workers/egress';
 import { startWorkerOpsServer } from '../workers/ops-server';
+import { createBlobRetention } from '../activities/data/blob-store';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
 import { installWorkerRuntime } from '../workers/runtime';
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
       logger: createLogger(config, 'orchestrator'),
       metrics: workerMetrics,
       codec,
+      retention: createBlobRetention(config.BLOB_STORE, prisma),
     });
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });

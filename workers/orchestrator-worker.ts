@@ -3,6 +3,7 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
+import { PostgresBlobRetention, type BlobRetention } from '../activities/data/blob-store';
 import { createRetentionActivities } from '../activities/data/retention';
 import {
   type InjectedSinks,
@@ -50,6 +51,8 @@ export interface OrchestratorWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Where runs that finish are counted (`flow_runs_finished_total`). */
   metrics?: WorkerMetrics;
+  /** The blob store's retention (BLOB_STORE); default Postgres. */
+  retention?: BlobRetention;
 }
 
 /**
@@ -85,7 +88,9 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
       : { workflowsPath: require.resolve('../workflows/index') }),
     activities: {
       ...createOrchestratorActivities({ prisma: options.prisma }),
-      ...createRetentionActivities({ prisma: options.prisma }),
+      ...createRetentionActivities({
+        retention: options.retention ?? new PostgresBlobRetention(options.prisma),
+      }),
     },
     interceptors: {
       // A pre-built bundle already holds them (scripts/bundle-workflows.ts).

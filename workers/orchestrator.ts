@@ -12,6 +12,7 @@ import { WorkerMetrics } from '../infra/metrics';
 import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
+import { createBlobRetention } from '../activities/data/blob-store';
 import { createPrismaClient } from '../prisma/client';
 import { startWorkerOpsServer } from './ops-server';
 import { createOrchestratorWorker, workflowBundleFile } from './orchestrator-worker';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       logger,
       metrics,
       codec,
+      retention: createBlobRetention(config.BLOB_STORE, prisma),
       ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : {}),
     });
     const ops = await startWorkerOpsServer(config, {

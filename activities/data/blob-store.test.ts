@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,13 @@ import {
   type BlobStore,
 } from '../sdk/data-refs';
 import { NonRetryableError, RetryableError } from '../sdk/errors';
-import { FileBlobStore, PostgresBlobStore } from './blob-store';
+import {
+  FileBlobRetention,
+  FileBlobStore,
+  PostgresBlobRetention,
+  PostgresBlobStore,
+  type BlobRetention,
+} from './blob-store';
 
 const ring = KeyRing.parse(KeyRing.generateText('k1'));
 const owner = { workflowId: 'wf-1', runId: 'run-1' };
@@ -27,11 +33,38 @@ function contract(
   name: string,
   make: () => Promise<{
     store: BlobStore;
+    retention: BlobRetention;
     storedBytes: () => Promise<Buffer>;
     corrupt: (hash: string) => Promise<void>;
   }>,
 ) {
   describe(name, () => {
+    it('knows which runs hold which blobs, and deletes only blobs no run holds any more', async () => {
+      const { store, retention } = await make();
+      const mine = { workflowId: `wf/${randomUUID()}`, runId: randomUUID() };
+      const theirs = { workflowId: `wf-${randomUUID()}`, runId: randomUUID() };
+      const onlyMine = await store.put(Buffer.from(`"${randomUUID()}"`), 'application/json', mine);
+      const shared = await store.put(Buffer.from(`"${randomUUID()}"`), 'application/json', mine);
+      await store.claim(shared, theirs);
+      const owners = (await retention.owners()).filter(
+        (o) => o.runId === mine.runId || o.runId === theirs.runId,
+      );
+      assert.deepEqual(
+        owners
+          .map(({ workflowId, runId }) => ({ workflowId, runId }))
+          .sort((a, b) => a.runId.localeCompare(b.runId)),
+        [mine, theirs].sort((a, b) => a.runId.localeCompare(b.runId)),
+      );
+      for (const owner of owners) assert.ok(Date.now() - owner.recordedAt.getTime() < 60_000, 'recorded now');
+
+      await retention.release(owners.find((o) => o.runId === mine.runId)!);
+      assert.equal(await retention.deleteUnowned(new Date(Date.now() - 60_000)), 0, 'too recent to delete');
+      assert.equal(await retention.deleteUnowned(new Date(Date.now() + 60_000)), 1);
+      await assert.rejects(store.get(onlyMine), BlobUnavailableError);
+      assert.ok((await store.get(shared)).bytes.length > 0, 'still held by the other run');
+      assert.ok(!(await retention.owners()).some((o) => o.runId === mine.runId));
+    });
+
     it('stores content-addressed, encrypted at rest, and reads back what it stored', async () => {
       const { store, storedBytes } = await make();
       const text = JSON.stringify({ secret, bulk: 'x'.repeat(100_000) });
@@ -72,6 +105,7 @@ describe('blob stores', () => {
   contract('Postgres', () =>
     Promise.resolve({
       store: new PostgresBlobStore(prisma, ring),
+      retention: new PostgresBlobRetention(prisma),
       storedBytes: async () =>
         Buffer.concat((await prisma.payloadBlob.findMany()).map((row) => Buffer.from(row.data))),
       corrupt: async (hash) => {
@@ -83,8 +117,13 @@ describe('blob stores', () => {
   contract('filesystem', () =>
     Promise.resolve({
       store: new FileBlobStore(dir, ring),
+      retention: new FileBlobRetention(dir),
       storedBytes: async () =>
-        Buffer.concat(await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f))))),
+        Buffer.concat(
+          await Promise.all(
+            (await readdir(dir)).filter((f) => f !== 'owners').map((f) => readFile(path.join(dir, f))),
+          ),
+        ),
       corrupt: async (hash) => {
         const file = path.join(dir, `${hash}.blob`);
         const bytes = await readFile(file);

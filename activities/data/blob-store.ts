@@ -4,7 +4,7 @@
  * rest with AES-256-GCM under the payload key ring (the key ID is kept beside them).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KeyRing } from '../../infra/payload-codec';
@@ -90,18 +90,23 @@ export class PostgresBlobStore implements BlobStore {
   }
 }
 
-/** Blobs as files under a directory shared by every worker: `<hash>.blob` and `<hash>.json` (metadata). */
+/**
+ * Blobs as files under a directory shared by every worker: `<hash>.blob` and `<hash>.json` (metadata); which runs
+ * hold them under `owners/` (see {@link FileBlobRetention}).
+ */
 export class FileBlobStore implements BlobStore {
   private readonly cipher: BlobCipher;
+  private readonly owners: FileBlobRetention;
 
   constructor(
     private readonly root: string,
     ring: KeyRing,
   ) {
     this.cipher = new BlobCipher(ring);
+    this.owners = new FileBlobRetention(root);
   }
 
-  async put(bytes: Buffer, contentType: string, _owner: BlobOwner): Promise<string> {
+  async put(bytes: Buffer, contentType: string, owner: BlobOwner): Promise<string> {
     const hash = sha256(bytes);
     await mkdir(this.root, { recursive: true });
     const sealed = this.cipher.seal(hash, bytes);
@@ -113,11 +118,13 @@ export class FileBlobStore implements BlobStore {
       path.join(this.root, `${hash}.json`),
       JSON.stringify({ size: bytes.length, contentType, keyId: sealed.keyId }),
     );
+    await this.owners.claim(hash, owner);
     return hash;
   }
 
-  /** Files carry no owner list; retention of a file store goes by age. */
-  async claim(): Promise<void> {}
+  claim(hash: string, owner: BlobOwner): Promise<void> {
+    return this.owners.claim(hash, owner);
+  }
 
   async get(hash: string): Promise<{ bytes: Buffer; contentType: string }> {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new BlobUnavailableError('not a blob hash');
@@ -142,9 +149,133 @@ export function postgresDataPlane(
   return { store: new PostgresBlobStore(prisma, ring), inlineMaxBytes };
 }
 
+/** What retention needs of a store: which runs hold blobs, and deleting what nobody holds. */
+export interface BlobRetention {
+  /** Every run holding blobs, with when it was first recorded as holding one. */
+  owners(): Promise<Array<BlobOwner & { recordedAt: Date }>>;
+  /** Forgets every blob `owner` holds (the blobs stay until {@link deleteUnowned}). */
+  release(owner: BlobOwner): Promise<void>;
+  /** Deletes the blobs no run holds that were stored before `before`; answers how many. */
+  deleteUnowned(before: Date): Promise<number>;
+}
+
+/** Retention of the Postgres store: owners in `payload_blob_run`. */
+export class PostgresBlobRetention implements BlobRetention {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async owners(): Promise<Array<BlobOwner & { recordedAt: Date }>> {
+    const rows = await this.prisma.payloadBlobRun.groupBy({
+      by: ['workflowId', 'runId'],
+      _min: { createdAt: true },
+    });
+    return rows.map((row) => ({
+      workflowId: row.workflowId,
+      runId: row.runId,
+      recordedAt: row._min.createdAt!,
+    }));
+  }
+
+  async release(owner: BlobOwner): Promise<void> {
+    await this.prisma.payloadBlobRun.deleteMany({
+      where: { workflowId: owner.workflowId, runId: owner.runId },
+    });
+  }
+
+  async deleteUnowned(before: Date): Promise<number> {
+    const deleted = await this.prisma.payloadBlob.deleteMany({
+      where: { owners: { none: {} }, createdAt: { lt: before } },
+    });
+    return deleted.count;
+  }
+}
+
+const RECORDED = '.recorded';
+
+/**
+ * Retention of the file store. A run that holds blobs is a folder `owners/<base64url of workflowId NUL runId>/`
+ * with one empty file per blob hash it holds and `.recorded` (when the folder was made).
+ */
+export class FileBlobRetention implements BlobRetention {
+  private readonly ownersDir: string;
+
+  constructor(private readonly root: string) {
+    this.ownersDir = path.join(root, 'owners');
+  }
+
+  async claim(hash: string, owner: BlobOwner): Promise<void> {
+    const dir = path.join(
+      this.ownersDir,
+      Buffer.from(`${owner.workflowId}\0${owner.runId}`).toString('base64url'),
+    );
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, RECORDED), new Date().toISOString(), { flag: 'wx' }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
+    await writeFile(path.join(dir, hash), '');
+  }
+
+  async owners(): Promise<Array<BlobOwner & { recordedAt: Date }>> {
+    const found = [];
+    for (const name of await readdirOrNone(this.ownersDir)) {
+      const [workflowId, runId] = Buffer.from(name, 'base64url').toString().split('\0');
+      if (workflowId === undefined || runId === undefined) continue;
+      const recorded = await readFile(path.join(this.ownersDir, name, RECORDED), 'utf8').catch(
+        () => undefined,
+      );
+      const recordedAt = recorded ? new Date(recorded) : (await stat(path.join(this.ownersDir, name))).mtime;
+      found.push({ workflowId, runId, recordedAt });
+    }
+    return found;
+  }
+
+  async release(owner: BlobOwner): Promise<void> {
+    const name = Buffer.from(`${owner.workflowId}\0${owner.runId}`).toString('base64url');
+    await rm(path.join(this.ownersDir, name), { recursive: true, force: true });
+  }
+
+  async deleteUnowned(before: Date): Promise<number> {
+    const held = new Set<string>();
+    for (const name of await readdirOrNone(this.ownersDir))
+      for (const hash of await readdirOrNone(path.join(this.ownersDir, name))) held.add(hash);
+    let deleted = 0;
+    for (const file of await readdirOrNone(this.root)) {
+      const hash = /^([0-9a-f]{64})\.blob$/.exec(file)?.[1];
+      if (!hash || held.has(hash)) continue;
+      const stored = await stat(path.join(this.root, file)).catch(() => undefined);
+      if (!stored || stored.mtime >= before) continue;
+      await rm(path.join(this.root, file), { force: true });
+      await rm(path.join(this.root, `${hash}.json`), { force: true });
+      deleted++;
+    }
+    return deleted;
+  }
+}
+
+async function readdirOrNone(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+const fileRoot = (setting: string) => {
+  if (setting === 'postgres') return undefined;
+  if (setting.startsWith('file://')) return fileURLToPath(setting);
+  throw new Error(`BLOB_STORE must be postgres or file:///path, not ${setting}`);
+};
+
 /** The store BLOB_STORE names: `postgres` (default) or `file:///path`. */
 export function createBlobStore(setting: string, prisma: PrismaClient, ring: KeyRing): BlobStore {
-  if (setting === 'postgres') return new PostgresBlobStore(prisma, ring);
-  if (setting.startsWith('file://')) return new FileBlobStore(fileURLToPath(setting), ring);
-  throw new Error(`BLOB_STORE must be postgres or file:///path, not ${setting}`);
+  const root = fileRoot(setting);
+  return root === undefined ? new PostgresBlobStore(prisma, ring) : new FileBlobStore(root, ring);
+}
+
+/** Retention of the store BLOB_STORE names. */
+export function createBlobRetention(setting: string, prisma: PrismaClient): BlobRetention {
+  const root = fileRoot(setting);
+  return root === undefined ? new PostgresBlobRetention(prisma) : new FileBlobRetention(root);
 }

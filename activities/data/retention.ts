@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { PrismaClient } from '../../prisma/client';
+import type { BlobRetention } from './blob-store';
 
 export interface RetentionInput {
   retentionDays: number;
@@ -35,38 +35,33 @@ async function closedAt(client: Client, workflowId: string, runId: string): Prom
 
 /** Deletes the blobs whose every owning run closed before the cutoff. */
 export async function cleanupExpiredBlobs(
-  prisma: PrismaClient,
+  store: BlobRetention,
   client: Client,
   input: RetentionInput,
 ): Promise<RetentionReport> {
   const now = input.now ? new Date(input.now) : new Date();
   const cutoff = new Date(now.getTime() - input.retentionDays * DAY_MS);
-  const owners = await prisma.payloadBlobRun.findMany({
-    distinct: ['workflowId', 'runId'],
-    select: { workflowId: true, runId: true, createdAt: true },
-  });
+  const owners = await store.owners();
   let runsExpired = 0;
   for (const owner of owners) {
     const closed = await closedAt(client, owner.workflowId, owner.runId);
     // Unknown to Temporal (its own retention dropped it, or a start that never happened): judge by when it was
     // recorded.
-    const expired = closed === undefined ? owner.createdAt < cutoff : closed !== null && closed < cutoff;
+    const expired = closed === undefined ? owner.recordedAt < cutoff : closed !== null && closed < cutoff;
     if (!expired) continue;
-    await prisma.payloadBlobRun.deleteMany({ where: { workflowId: owner.workflowId, runId: owner.runId } });
+    await store.release(owner);
     runsExpired++;
   }
   // A blob nobody holds any more, and old enough not to be one whose owner is being recorded right now.
-  const deleted = await prisma.payloadBlob.deleteMany({
-    where: { owners: { none: {} }, createdAt: { lt: cutoff } },
-  });
-  return { runsChecked: owners.length, runsExpired, blobsDeleted: deleted.count };
+  const blobsDeleted = await store.deleteUnowned(cutoff);
+  return { runsChecked: owners.length, runsExpired, blobsDeleted };
 }
 
 /** The activity the `dataRetention` workflow runs (registered by the orchestrator worker). */
-export function createRetentionActivities(deps: { prisma: PrismaClient }) {
+export function createRetentionActivities(deps: { retention: BlobRetention }) {
   return {
     async cleanupExpiredBlobs(input: RetentionInput): Promise<RetentionReport> {
-      return cleanupExpiredBlobs(deps.prisma, Context.current().client, input);
+      return cleanupExpiredBlobs(deps.retention, Context.current().client, input);
     },
   };
 }
