@@ -7,7 +7,9 @@ import {
   type Payload,
 } from '@temporalio/common';
 import {
+  ActivityInputCodec,
   EncryptionCodec,
+  isUnreadablePayload,
   KeyRing,
   KeyRingError,
   METADATA_COMPRESSION,
@@ -94,6 +96,27 @@ describe('EncryptionCodec', () => {
       metadata: { ...encoded!.metadata, [METADATA_COMPRESSION]: new TextEncoder().encode('deflate') },
     };
     await assert.rejects(codec.decode([relabelled]), /does not authenticate/);
+  });
+});
+
+describe('ActivityInputCodec', () => {
+  const writer = new EncryptionCodec(KeyRing.parse(`${KEY_A},${KEY_B}`, 'b'));
+  const reader = new ActivityInputCodec(new EncryptionCodec(KeyRing.parse(KEY_A)));
+
+  it('decodes what its ring can read, and an unreadable payload to a marker naming the key', async () => {
+    const [underB] = await writer.encode([toPayload({ secret: 'b' })]);
+    const [underA] = await new EncryptionCodec(KeyRing.parse(KEY_A)).encode([toPayload({ secret: 'a' })]);
+    const [readable, unreadable] = await reader.decode([underA!, underB!]);
+    assert.deepEqual(fromPayload(readable!), { secret: 'a' });
+    const marker = fromPayload(unreadable!);
+    assert.ok(isUnreadablePayload(marker), JSON.stringify(marker));
+    assert.match(marker.$payloadUnreadable, /key "b" is not in PAYLOAD_KEYS \(this process has a\)/);
+    assert.ok(!isUnreadablePayload({ secret: 'a' }));
+  });
+
+  it('encodes with the codec it wraps', async () => {
+    const [encoded] = await reader.encode([toPayload('x')]);
+    assert.equal(meta(encoded!, METADATA_KEY_ID), 'a');
   });
 });
 

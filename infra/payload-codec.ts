@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import {
   ApplicationFailure,
+  defaultPayloadConverter,
   METADATA_ENCODING_KEY,
   type Payload,
   type PayloadCodec,
@@ -167,5 +168,51 @@ export class EncryptionCodec implements PayloadCodec {
     }
     const plain = compression === 'deflate' ? await inflate(body) : body;
     return temporal.api.common.v1.Payload.decode(plain);
+  }
+}
+
+/** What {@link ActivityInputCodec} decodes an unreadable payload to; the activity fails on seeing it. */
+export const UNREADABLE_MARKER = '$payloadUnreadable';
+
+/** An activity argument that could not be decrypted; the value says why (naming the key). */
+export interface UnreadablePayload {
+  [UNREADABLE_MARKER]: string;
+}
+
+export function isUnreadablePayload(value: unknown): value is UnreadablePayload {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>)[UNREADABLE_MARKER] === 'string'
+  );
+}
+
+/**
+ * The codec of activity workers. The SDK turns a failure to decode an activity's arguments into a *retryable*
+ * failure (it overrides the codec's non-retryable flag), so a processor worker without a key would retry the step
+ * to its last attempt, failing the same way each time. This codec decodes an unreadable payload into an
+ * {@link UnreadablePayload} marker instead, and the processor activity fails the step at once, non-retryably, with
+ * PayloadUnreadable naming the key. (Workflow workers keep the plain codec: their workflow task fails and is retried
+ * until the key is deployed, then the run goes on; nothing is lost.)
+ */
+export class ActivityInputCodec implements PayloadCodec {
+  constructor(private readonly inner: PayloadCodec) {}
+
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return this.inner.encode(payloads);
+  }
+
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        try {
+          return (await this.inner.decode([payload]))[0]!;
+        } catch (error) {
+          if (!(error instanceof ApplicationFailure && error.type === PAYLOAD_UNREADABLE)) throw error;
+          const marker: UnreadablePayload = { [UNREADABLE_MARKER]: error.message };
+          return defaultPayloadConverter.toPayload(marker);
+        }
+      }),
+    );
   }
 }

@@ -5,6 +5,7 @@ import {
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { ActivityInputCodec } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import {
   computeImplementationHash,
@@ -92,7 +93,7 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
   }
   const tracer = telemetry().tracer(processorServiceName(definition.name));
   const worker = await Worker.create({
-    dataConverter: dataConverter(options.codec),
+    dataConverter: dataConverter(new ActivityInputCodec(options.codec)),
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,

@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { restorePreviousOutputs } from '../../domain/flow-run';
 import type { StepInvocation } from '../../domain/flow-types';
+import { isUnreadablePayload, PAYLOAD_UNREADABLE, UNREADABLE_MARKER } from '../../infra/payload-codec';
 import {
   processorLabel,
   type ProcessorContext,
@@ -64,6 +66,9 @@ export function createProcessorActivity<Input, Output, Configuration>(
   };
 
   return async function processorActivity(invocation: StepInvocation): Promise<unknown> {
+    // This worker lacks the key the invocation was encrypted under: no attempt can do better.
+    if (isUnreadablePayload(invocation))
+      throw ApplicationFailure.nonRetryable(invocation[UNREADABLE_MARKER], PAYLOAD_UNREADABLE);
     const activity = Context.current();
     const run: ProcessorRunInfo = {
       workflowId: invocation.run.workflowId,

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunListItem } from '../../api/orchestration/run-status';
-import type { RunSummary } from '../../domain/flow-types';
+import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
+import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId } from '../../domain/task-queue';
 import { findFreePort } from '../../infra/ports';
 import { abortsSeen, attemptsSeen, scriptedProcessor } from '../fixtures/scripted-processor';
 import { startTestApi } from '../support/api';
@@ -234,6 +235,46 @@ describe('run lifecycle through Temporal', () => {
     );
     assert.equal(response.body.completedSteps, 1);
     assert.match(stepNamed(response.body, 'Fetched').completedAt ?? '', ISO_TIMESTAMP);
+  });
+
+  it("rebuilds a timed-out run's steps from its history and says it timed out", async () => {
+    const flow = await createFlow(engine.api, {
+      Fetched: ok({ rows: 3 }, { next: ['Loading'] }),
+      Loading: slow(20_000),
+    });
+    // Our starts set no run timeout; a run started elsewhere (the Temporal CLI, a client) may have one.
+    const handle = await engine.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+      taskQueue: engine.taskQueue,
+      workflowId: manualRunWorkflowId(flow.flowId),
+      workflowExecutionTimeout: '3s',
+      args: [{ orchestratedFlowId: flow.flowId, trigger: 'manual' } satisfies FlowRunInput],
+    });
+    await whileRunning(flow.flowId, ['Loading']);
+    const response = await eventually('the run to time out', async () => {
+      const answer = await status(flow.flowId);
+      return answer.body.status === 'TimedOut' ? answer : undefined;
+    });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.runId, handle.firstExecutionRunId);
+    assert.deepEqual(
+      response.body.steps.map(({ name, status, reason, output }) => ({ name, status, reason, output })),
+      [
+        { name: 'Fetched', status: 'Succeeded', reason: undefined, output: { rows: 3 } },
+        {
+          name: 'Loading',
+          status: 'Cancelled',
+          reason: 'the run timed out while the step ran',
+          output: undefined,
+        },
+      ],
+    );
+    assert.deepEqual(response.body.error, {
+      message: 'the run timed out (its workflow execution or run timeout passed)',
+      type: 'TimedOut',
+    });
+    assert.equal(response.body.completedSteps, 1);
+    assert.deepEqual(response.body.currentSteps, []);
+    assert.match(response.body.completedAt ?? '', ISO_TIMESTAMP);
   });
 
   it('lets exactly one of two simultaneous starts through', async () => {

@@ -1,7 +1,7 @@
 /**
  * Encrypted payloads, end to end: a secret in a run's input and in a step's output never reaches Temporal's store in
- * plain text (the dev server's SQLite file is scanned byte by byte), while the API still shows it decoded; and a key
- * rotation in the middle of a run leaves the run completing and readable.
+ * plain text (the dev server's SQLite file is scanned byte by byte) nor any log line, while the API still shows it
+ * decoded; and a key rotation in the middle of a run leaves the run completing and readable.
  */
 import { testDataPlane } from '../support/codec';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { delayProcessor, transformProcessor } from '../../activities/processors';
 import { startApi } from '../../api/server';
 import { lazyTemporalConnection } from '../../api/temporal-connection';
@@ -43,11 +43,16 @@ async function storeBytes(dir: string): Promise<Buffer> {
 }
 
 describe('encrypted payloads in Temporal', () => {
-  describe("canary: secrets never reach Temporal's database in plain text", () => {
+  describe("canary: secrets never reach Temporal's database or a log line in plain text", () => {
     let dir: string;
     let server: TemporalDevServer;
     let engine: TestEngine;
     const processor = { ...transformProcessor, name: `transform-${unique()}` };
+    // Every line the API, the orchestrator and the processor worker log, at the most detailed level.
+    const logLines: string[] = [];
+    const capturedLogger = pino({ level: 'trace' }, {
+      write: (line: string) => void logLines.push(line),
+    } as unknown as DestinationStream);
 
     before(async () => {
       const env = loadTestConfig();
@@ -58,7 +63,10 @@ describe('encrypted payloads in Temporal', () => {
         headless: true,
         dbFile: path.join(dir, 'temporal.sqlite'),
       });
-      engine = await startTestEngine([processor], { temporalAddress: server.address });
+      engine = await startTestEngine([processor], {
+        temporalAddress: server.address,
+        logger: capturedLogger,
+      });
     });
     after(async () => {
       await engine?.close();
@@ -92,6 +100,13 @@ describe('encrypted payloads in Temporal', () => {
       for (const secret of [inputSecret, outputSecret])
         assert.ok(!rawText.includes(secret), `${secret} is readable in the fetched history`);
 
+      // Nor in any log line, though every process logged the run (its request, its workflow, its step).
+      const logged = logLines.join('');
+      for (const text of ['"route":"/api/Orchestration/start', flow.stepIds.Reveal!, run.runId])
+        assert.ok(logged.includes(text), `the logs mention ${text}`);
+      for (const secret of [inputSecret, outputSecret])
+        assert.ok(!logged.includes(secret), `${secret} is in a log line`);
+
       // Stop the server so SQLite has written everything, then scan every byte it keeps.
       await engine.stopWorkers();
       await server.stop();
@@ -102,6 +117,54 @@ describe('encrypted payloads in Temporal', () => {
       );
       for (const secret of [inputSecret, outputSecret])
         assert.ok(!bytes.includes(secret), `${secret} is in plain text in Temporal's database`);
+    });
+  });
+
+  describe('a processor worker without the key', () => {
+    const ringA = KeyRing.generateText('a');
+    const ringAB = `${ringA},${KeyRing.generateText('b')}`;
+    const processor = { ...transformProcessor, name: `transform-${unique()}` };
+    let engine: TestEngine;
+    let stale: Awaited<ReturnType<typeof startProcessorWorker>> | undefined;
+    let staleRun: Promise<void> | undefined;
+
+    before(async () => {
+      // The API and the orchestrator encrypt under b; the processor's worker only has a.
+      engine = await startTestEngine([], { codec: new EncryptionCodec(KeyRing.parse(ringAB, 'b')) });
+      const codecA = new EncryptionCodec(KeyRing.parse(ringA));
+      const env = loadTestConfig();
+      stale = await startProcessorWorker({
+        definition: processor,
+        connection: engine.connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        prisma: engine.api.prisma,
+        logger: pino({ level: 'silent' }),
+        codec: codecA,
+        data: testDataPlane(engine.api.prisma, codecA),
+      });
+      staleRun = stale.run();
+    });
+    after(async () => {
+      await stale?.shutdown();
+      await staleRun;
+      await engine?.close();
+    });
+
+    it('fails the step at once, non-retryably, naming the missing key', async () => {
+      const flow = await createFlow(engine.api, {
+        Unreadable: {
+          processor: processor.name,
+          configuration: { expression: 'secret' },
+          retryPolicy: { maximumAttempts: 5, initialIntervalMs: 50 },
+        },
+      });
+      const run = await runFlow(engine.api, flow.flowId, { secret: 'under b' });
+      assert.equal(run.status, 'Failed', JSON.stringify(run));
+      const step = stepNamed(run, 'Unreadable');
+      assert.equal(step.status, 'Failed');
+      assert.equal(step.attempts, 1, 'not retried: no attempt of this worker can read it');
+      assert.equal(step.error?.type, 'PayloadUnreadable');
+      assert.match(step.error?.message ?? '', /key "b" is not in PAYLOAD_KEYS \(this process has a\)/);
     });
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EncryptionCodec } from '../../infra/payload-codec';
 import { testCodec } from './codec';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { SecurityOptions } from '../../api/app';
 import { generateApiKey, insertApiKey } from '../../api/auth/api-keys';
 import type { Role } from '../../api/auth/roles';
@@ -97,6 +97,8 @@ export interface TestApiOptions {
   codec?: EncryptionCodec;
   /** Overrides of the API's security options; rate limits default high, so only rate-limit tests meet them. */
   security?: SecurityOptions;
+  /** Where the API logs (default: nowhere). */
+  logger?: Logger;
 }
 
 /** Rate limits far above what any test but the rate-limit tests sends. */
@@ -129,7 +131,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     api = await startApi({
       prisma,
       temporal,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       port: 0,
       namespace: env.TEMPORAL_NAMESPACE,
       ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),

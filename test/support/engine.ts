@@ -4,7 +4,7 @@ import { dataConverter } from '../../infra/payload-keys';
 import { testCodec, testDataPlane } from './codec';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { EgressGuard, ProcessorDefinition } from '../../activities/sdk';
 import { loadTestConfig } from '../../infra/config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
@@ -24,6 +24,8 @@ export interface TestEngineOptions {
   temporalAddress?: string;
   /** The payload codec of the API, the workers and the client (default: the test run's). */
   codec?: EncryptionCodec;
+  /** Where the API and the workers log (default: nowhere). */
+  logger?: Logger;
 }
 
 export interface TestEngine {
@@ -49,8 +51,13 @@ export async function startTestEngine(
   const taskQueue = `orchestrator-${randomUUID()}`;
   const address = options.temporalAddress ?? env.TEMPORAL_ADDRESS;
   const codec = options.codec ?? testCodec();
-  const api = await startTestApi({ orchestratorTaskQueue: taskQueue, temporalAddress: address, codec });
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const api = await startTestApi({
+    orchestratorTaskQueue: taskQueue,
+    temporalAddress: address,
+    codec,
+    logger,
+  });
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
   const orchestrator = await createOrchestratorWorker({
