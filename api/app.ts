@@ -15,7 +15,9 @@ import { ApiKeyStore } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { JwtVerifier, type JwtSettings } from './auth/jwt';
 import { CrudService } from './crud-service';
+import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
+import { bundleRoutes } from './routes/bundle';
 import { SecretMasker } from './masking';
 import { guard } from './middleware/authorize';
 import { cors } from './middleware/cors';
@@ -71,6 +73,8 @@ export interface AppDeps {
    */
   orchestratorTaskQueue?: string;
   bodyLimit?: string;
+  /** Largest bundle body (`/api/Bundle/…`); default 32mb. */
+  bundleBodyLimit?: string;
   version?: string;
   /** Served at `GET /metrics`; default: a registry of its own over the Prisma client's pool. */
   metrics?: ApiMetrics;
@@ -81,14 +85,14 @@ export interface AppDeps {
   data?: DataPlane;
 }
 
+const BUNDLE_PATH_PREFIX = '/api/Bundle/';
+
 /** Every route the API serves, in registration order. */
 function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKeyStore }): RouteSpec[] {
   const { prisma, temporal, namespace = 'default', orchestratorTaskQueue } = deps;
   const dataPlane = deps.data ?? postgresDataPlane(prisma, deps.codec.keyRing);
-  const crud = new CrudService(
-    prisma,
-    SecretMasker.fromList(deps.security?.secretKeys ?? SECURITY_DEFAULTS.secretKeys),
-  );
+  const masker = SecretMasker.fromList(deps.security?.secretKeys ?? SECURITY_DEFAULTS.secretKeys);
+  const crud = new CrudService(prisma, masker);
   // The interceptor carries the request's trace into every run it starts (a no-op while tracing is off).
   const client = new Client({
     connection: temporal,
@@ -140,6 +144,14 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
     ...apiKeyRoutes(prisma, services.keys),
     ...auditRoutes(prisma),
     ...codecRoutes(deps.codec),
+    ...bundleRoutes(
+      new BundleService(
+        prisma,
+        ENTITIES.map((def) => (def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def)),
+        masker,
+      ),
+      deps.bundleBodyLimit ?? '32mb',
+    ),
   ];
   return routes;
 }
@@ -179,7 +191,9 @@ export function createApp(deps: AppDeps): Express {
       ...(security.devUiOrigins ?? []),
     ]),
   );
-  app.use(express.json({ limit: bodyLimit, strict: false }));
+  // Bundle routes parse their own (larger) bodies, after their guard.
+  const jsonBody = express.json({ limit: bodyLimit, strict: false });
+  app.use((req, res, next) => (req.path.startsWith(BUNDLE_PATH_PREFIX) ? next() : jsonBody(req, res, next)));
 
   const routes = routeTable(deps, { metrics, keys });
   const openApi = buildOpenApiDocument(routes, ENTITIES, version);

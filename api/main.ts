@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     port: config.PORT,
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,
+    bundleBodyLimit: config.BUNDLE_BODY_LIMIT,
     security: securityFromConfig(config),
     codec,
     data: dataPlaneFromConfig(config, prisma, codec),

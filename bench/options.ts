@@ -27,6 +27,10 @@ const optionsSchema = z.object({
   dataMb: count(10),
   /** Data plane: timed runs of the large-data chain, after one warm-up run. */
   dataRuns: count(3),
+  /** Measure bundle apply instead (bench/bundle.ts). */
+  bundle: z.boolean().default(false),
+  /** Bundles: steps of the chain applied in one bundle. */
+  bundleSteps: count(1000),
   /** Where to write the markdown report (default bench/results.md, with --data bench/data-results.md). */
   out: z.string().optional(),
 });
@@ -48,7 +52,10 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
                         --warmup runs per side, with and without the codec)
   --data-steps N        steps of the large-data chain (default 10)
   --data-mb M           megabytes each of its steps emits (default 10)
-  --data-runs K         timed runs of the large-data chain, after one warm-up run (default 3)`;
+  --data-runs K         timed runs of the large-data chain, after one warm-up run (default 3)
+
+  --bundle              measure bundle apply instead (bench/bundle.ts), report in bench/bundle-results.md
+  --bundle-steps N      steps of the chain applied in one bundle (default 1000)`;
 
 /** Raised for unknown or invalid flags; the message ends with the usage. */
 export class BenchOptionsError extends Error {
@@ -74,6 +81,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'data-steps': { type: 'string' },
         'data-mb': { type: 'string' },
         'data-runs': { type: 'string' },
+        bundle: { type: 'boolean' },
+        'bundle-steps': { type: 'string' },
       },
       strict: true,
     }));
@@ -86,6 +95,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     dataSteps: values['data-steps'],
     dataMb: values['data-mb'],
     dataRuns: values['data-runs'],
+    bundleSteps: values['bundle-steps'],
   });
   if (!parsed.success)
     throw new BenchOptionsError(

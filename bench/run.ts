@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../infra/config';
 import { telemetry } from '../infra/telemetry';
+import { measureBundles, renderBundleReport } from './bundle';
 import { measureDataPlane, renderDataReport } from './data';
 import { FlowFactory, type BenchFlow, type FanOutFlow } from './flows';
 import { historyFacts } from './history';
@@ -147,6 +148,15 @@ async function main(): Promise<void> {
     });
 
   try {
+    if (options.bundle) {
+      const { figures, temporalVersion } = await measureBundles(options, teardown, log);
+      const env = environment(temporalVersion, load, (performance.now() - begin) / 1000);
+      const heading =
+        `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
+        `embedded Postgres · total ${env.totalSeconds.toFixed(0)} s`;
+      await writeReport(renderBundleReport(figures, heading), options.out ?? 'bench/bundle-results.md');
+      return;
+    }
     if (options.data) {
       const { figures, base } = await measureDataPlane(options, teardown, log);
       const env = environment(base.temporalVersion, load, (performance.now() - begin) / 1000);

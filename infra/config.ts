@@ -70,6 +70,8 @@ const configSchema = z.object({
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** Maximum accepted JSON request body. */
   BODY_LIMIT: z.string().default('1mb'),
+  /** Largest bundle (`POST /api/Bundle/plan|apply`): enough for a 10,000-step flow. */
+  BUNDLE_BODY_LIMIT: z.string().default('32mb'),
   /** The processor type `workers/processor.ts` hosts when no argument names one (e.g. `transform`). */
   PROCESSOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** `true`: a processor worker whose implementation hash differs from the stored one re-registers instead of refusing. */

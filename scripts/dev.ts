@@ -217,6 +217,7 @@ async function main(): Promise<void> {
       port: config.PORT,
       host: config.HOST,
       bodyLimit: config.BODY_LIMIT,
+      bundleBodyLimit: config.BUNDLE_BODY_LIMIT,
       security: {
         ...securityFromConfig(config),
         // Only because this command started both the UI and the API: the UI's browser calls to /codec from this machine

@@ -18,3 +18,9 @@ export const ENTITIES: readonly AnyEntityDefinition[] = [
   addressEntity,
   deliveryEntity,
 ];
+
+/** Each entity's definition by name. */
+export const ENTITY_BY_NAME = Object.fromEntries(ENTITIES.map((def) => [def.name, def])) as Record<
+  AnyEntityDefinition['name'],
+  AnyEntityDefinition
+>;

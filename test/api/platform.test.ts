@@ -204,6 +204,9 @@ describe('platform', () => {
         '/api/Audit': ['get'],
         '/codec/encode': ['post'],
         '/codec/decode': ['post'],
+        '/api/Bundle/plan': ['post'],
+        '/api/Bundle/apply': ['post'],
+        '/schemas/bundle.json': ['get'],
       };
       for (const entity of ENTITY_NAMES) {
         expected[`/api/${entity}`] = ['get', 'post'];

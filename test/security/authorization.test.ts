@@ -83,7 +83,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
     void temporal.close();
   });
 
-  it('states a role for every operation; only health and the API documents are public', () => {
+  it('states a role for every operation; only health, the API documents and the bundle schema are public', () => {
     for (const route of routes)
       assert.ok(
         route.role === 'public' || (ROLES as readonly string[]).includes(route.role),
@@ -94,7 +94,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
         .filter((route) => route.role === 'public')
         .map((route) => `${route.method} ${route.path}`)
         .sort(),
-      ['GET /health', 'GET /health/ready', 'GET /openapi.json', 'GET /swagger/'],
+      ['GET /health', 'GET /health/ready', 'GET /openapi.json', 'GET /schemas/bundle.json', 'GET /swagger/'],
     );
     const role = (method: string, path: string) =>
       routes.find((r) => r.method === method && r.path === path)?.role;
@@ -103,6 +103,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
     assert.equal(role('POST', '/api/Orchestration/start/{orchestratedFlowId}'), 'operator');
     assert.equal(role('POST', '/api/OrchestratedFlow/{id}/schedule/pause'), 'operator');
     assert.equal(role('POST', '/api/ApiKey'), 'admin');
+    assert.equal(role('POST', '/api/Bundle/apply'), 'editor');
   });
 
   it('answers every guarded route × every role as the role table says', async () => {
