@@ -71,4 +71,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The flowctl launcher: plain CommonJS, outside the TypeScript project.
+    files: ['bin/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -16,27 +16,44 @@ export interface BundleFigures {
   applyUnchangedMs: number;
   planMs: number;
   restMs: number;
+  restSteps: number;
+  documents: number;
   bodyBytes: number;
 }
 
+/** A workflow holds at most 1,000 steps (the REST rule, until issue 14 raises it); more are split into flows. */
+const STEPS_PER_WORKFLOW = 1000;
+
+/** N steps as chains of at most 1,000, each with its workflow and flow: N + 2 documents per 1,000 steps. */
 function chainBundle(prefix: string, steps: number) {
   const name = (i: number) => `${prefix}-step-${String(i + 1).padStart(5, '0')}`;
-  return [
-    ...Array.from({ length: steps }, (_, i) => ({
-      kind: 'Step',
-      name: name(i),
-      version: '1.0',
-      processor: `${NOOP.name}@${NOOP.version}`,
-      next: i + 1 < steps ? [`${name(i + 1)}@1.0`] : [],
-    })),
-    {
-      kind: 'Workflow',
-      name: `${prefix}-chain`,
-      version: '1.0',
-      steps: Array.from({ length: steps }, (_, i) => `${name(i)}@1.0`),
-    },
-    { kind: 'OrchestratedFlow', name: `${prefix}-flow`, version: '1.0', workflow: `${prefix}-chain@1.0` },
-  ];
+  const documents: object[] = [];
+  for (let first = 0, part = 1; first < steps; first += STEPS_PER_WORKFLOW, part++) {
+    const last = Math.min(steps, first + STEPS_PER_WORKFLOW);
+    for (let i = first; i < last; i++)
+      documents.push({
+        kind: 'Step',
+        name: name(i),
+        version: '1.0',
+        processor: `${NOOP.name}@${NOOP.version}`,
+        next: i + 1 < last ? [`${name(i + 1)}@1.0`] : [],
+      });
+    documents.push(
+      {
+        kind: 'Workflow',
+        name: `${prefix}-chain-${part}`,
+        version: '1.0',
+        steps: Array.from({ length: last - first }, (_, k) => `${name(first + k)}@1.0`),
+      },
+      {
+        kind: 'OrchestratedFlow',
+        name: `${prefix}-flow-${part}`,
+        version: '1.0',
+        workflow: `${prefix}-chain-${part}@1.0`,
+      },
+    );
+  }
+  return documents;
 }
 
 export async function measureBundles(
@@ -77,9 +94,11 @@ export async function measureBundles(
   if (unchanged.summary.unchanged !== steps + 2)
     throw new Error(`expected no change: ${JSON.stringify(unchanged)}`);
   const planned = await post('plan', bundle);
-  log(`bundle: the same flow through ${steps + 2} REST calls`);
+  // The REST comparison for one workflow's worth (1,000 steps at most: the cost grows linearly).
+  const restSteps = Math.min(steps, STEPS_PER_WORKFLOW);
+  log(`bundle: ${restSteps} steps through ${restSteps + 2} REST calls`);
   const begin = performance.now();
-  await new FlowFactory(base.apiUrl, base.apiKey).chain(steps, 'rest-chain');
+  await new FlowFactory(base.apiUrl, base.apiKey).chain(restSteps, 'rest-chain');
   const restMs = performance.now() - begin;
   return {
     figures: {
@@ -88,6 +107,8 @@ export async function measureBundles(
       applyUnchangedMs: unchanged.ms,
       planMs: planned.ms,
       restMs,
+      restSteps,
+      documents: bundle.length,
       bodyBytes: created.bytes,
     },
     temporalVersion: base.temporalVersion,
@@ -101,15 +122,16 @@ export function renderBundleReport(f: BundleFigures, heading: string): string {
     '',
     heading,
     '',
-    `A chain of ${f.steps} steps (each naming the next) with its workflow and flow: ${f.steps + 2} documents, ` +
-      `${(f.bodyBytes / 1024).toFixed(0)} KB of JSON, through the API as shipped (authenticated, audited).`,
+    `${f.steps} steps as chains (each step naming the next) of at most 1,000 with their workflows and flows: ` +
+      `${f.documents} documents, ${(f.bodyBytes / 1024).toFixed(0)} KB of JSON, through the API as shipped ` +
+      '(authenticated, audited).',
     '',
     '| | time | goal |',
     '| --- | --- | --- |',
-    `| one \`POST /api/Bundle/apply\`, creating everything | ${s(f.applyCreateMs)} | < 3 s |`,
+    `| one \`POST /api/Bundle/apply\`, creating everything | ${s(f.applyCreateMs)} | ${f.steps <= 1000 ? '< 3 s' : ''} |`,
     `| the same apply again (everything unchanged) | ${s(f.applyUnchangedMs)} | |`,
     `| \`POST /api/Bundle/plan\` of it | ${s(f.planMs)} | |`,
-    `| the same flow through ${f.steps + 2} REST calls, one at a time | ${s(f.restMs)} | |`,
+    `| ${f.restSteps} steps, their workflow and flow through ${f.restSteps + 2} REST calls, one at a time | ${s(f.restMs)} | |`,
     '',
   ].join('\n');
 }

@@ -264,6 +264,8 @@ const testConfigSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** A namespace created for one test file whose processes run on the default task queues. */
   FLOW_TEST_ISOLATED_NAMESPACE: z.string().min(1),
+  /** The examples test's namespace: its workers serve the built-ins' own task queues. */
+  FLOW_TEST_EXAMPLES_NAMESPACE: z.string().min(1),
   TEMPORAL_CLI: z.string().min(1),
   /** A Chromium binary for browser tests, when it is not Debian's `/usr/bin/chromium`. */
   CHROMIUM_PATH: z.preprocess(emptyAsUndefined, z.string().optional()),

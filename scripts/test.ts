@@ -20,6 +20,8 @@ const TEST_DIRS = ['domain', 'api', 'activities', 'workflows', 'workers', 'infra
 const TEMPLATE_DB = 'flow_template';
 /** A namespace for tests whose processes use the default task queues (they would share them in `default`). */
 const ISOLATED_NAMESPACE = 'flow-isolated';
+/** For the examples test, whose workers serve the built-ins' own task queues (processor/transform/1.0.0, …). */
+const EXAMPLES_NAMESPACE = 'flow-examples';
 
 async function findTestFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -75,7 +77,11 @@ async function main(): Promise<number> {
         database: 'postgres',
         persistent: false,
       }),
-      startTemporalDevServer({ cliPath: cli, headless: true, extraNamespaces: [ISOLATED_NAMESPACE] }),
+      startTemporalDevServer({
+        cliPath: cli,
+        headless: true,
+        extraNamespaces: [ISOLATED_NAMESPACE, EXAMPLES_NAMESPACE],
+      }),
     ]);
     cleanups.push(
       () => postgres.stop(),
@@ -107,6 +113,7 @@ async function main(): Promise<number> {
           FLOW_TEST_ADMIN_URL: postgres.adminUrl,
           FLOW_TEST_TEMPLATE_DB: TEMPLATE_DB,
           FLOW_TEST_ISOLATED_NAMESPACE: ISOLATED_NAMESPACE,
+          FLOW_TEST_EXAMPLES_NAMESPACE: EXAMPLES_NAMESPACE,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: temporal.namespace,
           TEMPORAL_CLI: cli,

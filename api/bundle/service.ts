@@ -10,7 +10,7 @@ import { recordAudits, type AuditActor } from '../audit/audit';
 import type { Principal } from '../auth/principal';
 import type { AnyEntityDefinition, Db, WriteChange } from '../entities/definition';
 import { lockStepGraph } from '../entities/workflow-graph';
-import { ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError, type ProblemDetail } from '../errors';
 import type { SecretMasker } from '../masking';
 import { translateDatabaseError } from '../prisma-errors';
 import {
@@ -28,7 +28,7 @@ import {
   type CheckedDocument,
 } from './document';
 
-export type ChangeAction = 'create' | 'update' | 'unchanged';
+export type ChangeAction = 'create' | 'update' | 'unchanged' | 'delete';
 
 /** What applying a bundle does (or did) to one entity. */
 export interface PlannedChange {
@@ -48,6 +48,14 @@ export interface BundleResult {
   summary: Record<ChangeAction, number>;
 }
 
+/**
+ * Prune: stored entities the selector matches and the bundle does not hold are deleted. The selector is a name,
+ * or a name prefix ending in `*` (`Greeting*`); it never matches what a bundle does not own by name.
+ */
+export interface PruneOptions {
+  selector: string;
+}
+
 /** Serialises bundle applies: a second apply of the same bundle waits, then finds everything unchanged. */
 const BUNDLE_LOCK = 4665428215243849842n;
 const TRANSACTION_TIMEOUT_MS = 120_000;
@@ -62,6 +70,33 @@ interface Prepared {
   before?: unknown;
   action: ChangeAction;
   fields: string[];
+}
+
+/** A stored entity a prune deletes. */
+interface Pruned {
+  def: AnyEntityDefinition;
+  id: string;
+  row: unknown;
+  change: PlannedChange;
+}
+
+/**
+ * A selector: a name, or a prefix ending in `*`.
+ * @throws ValidationError (400) for anything else (an empty selector would prune everything).
+ */
+export function selectorMatcher(selector: string): { where: object; test(name: string): boolean } {
+  const prefix = selector.endsWith('*') ? selector.slice(0, -1) : undefined;
+  if (!selector || selector === '*' || (prefix ?? selector).includes('*'))
+    throw new ValidationError('Invalid prune selector', [
+      {
+        field: 'query.selector',
+        rule: 'selector',
+        message: 'must be a name, or a name prefix ending in * (e.g. Greeting*); * alone is refused',
+      },
+    ]);
+  return prefix === undefined
+    ? { where: { name: selector }, test: (name) => name === selector }
+    : { where: { name: { startsWith: prefix } }, test: (name) => name.startsWith(prefix) };
 }
 
 const normalize = (value: unknown) => (value === undefined ? null : value);
@@ -85,13 +120,14 @@ export class BundleService {
    * at the end; schedules and audit are left alone.
    * @throws ValidationError (400), ConflictError (409) as `apply` would.
    */
-  async plan(raw: unknown, principal: Principal): Promise<BundleResult> {
+  async plan(raw: unknown, principal: Principal, prune?: PruneOptions): Promise<BundleResult> {
     let planned: BundleResult | undefined;
     try {
       await this.transaction(async (tx) => {
         const prepared = await this.prepare(tx, documentsOf(raw));
         await this.write(tx, prepared, principal.name);
-        planned = result(prepared);
+        const pruned = prune ? await this.prune(tx, prepared, prune) : [];
+        planned = result(prepared, pruned);
         throw new RollBack();
       });
     } catch (error) {
@@ -103,18 +139,30 @@ export class BundleService {
   /**
    * Applies the bundle in one transaction: all or nothing. @throws ValidationError (400), ConflictError (409).
    */
-  async apply(raw: unknown, principal: Principal, audit: AuditActor): Promise<BundleResult> {
+  async apply(
+    raw: unknown,
+    principal: Principal,
+    audit: AuditActor,
+    prune?: PruneOptions,
+  ): Promise<BundleResult> {
     const documents = documentsOf(raw);
     const synced: Array<{ def: AnyEntityDefinition; change: WriteChange<unknown> }> = [];
     try {
       return await this.transaction(async (tx) => {
         const prepared = await this.prepare(tx, documents);
         const changed = await this.write(tx, prepared, principal.name);
+        const pruned = prune ? await this.prune(tx, prepared, prune) : [];
         for (const { p, after } of changed) {
           if (!p.def.afterWrite) continue;
           const change: WriteChange<unknown> = { id: p.id, after, ...(p.before ? { before: p.before } : {}) };
           await p.def.afterWrite(tx, change);
           synced.push({ def: p.def, change });
+        }
+        for (const gone of pruned) {
+          if (!gone.def.afterWrite) continue;
+          const change: WriteChange<unknown> = { id: gone.id, before: gone.row };
+          await gone.def.afterWrite(tx, change);
+          synced.push({ def: gone.def, change });
         }
         await recordAudits(tx, audit, [
           ...changed.map(({ p }) => ({
@@ -124,13 +172,22 @@ export class BundleService {
             outcome: p.action === 'create' ? 201 : 204,
             changedFields: p.fields,
           })),
+          ...pruned.map((gone) => ({
+            action: `${gone.def.name}.delete`,
+            entityType: gone.def.name,
+            entityId: gone.id,
+            outcome: 204,
+          })),
           {
             action: 'Bundle.apply',
             outcome: 200,
-            changedFields: changed.map(({ p }) => documentLabel(p.item.doc)),
+            changedFields: [
+              ...changed.map(({ p }) => documentLabel(p.item.doc)),
+              ...pruned.map((gone) => `${gone.change.kind} ${gone.change.name}@${gone.change.version}`),
+            ],
           },
         ]);
-        return result(prepared);
+        return result(prepared, pruned);
       });
     } catch (error) {
       // Schedules synced before the failure are put back as they were (the database rolled back).
@@ -157,6 +214,170 @@ export class BundleService {
       if (error instanceof RollBack) throw error;
       throw translateDatabaseError(error) ?? error;
     }
+  }
+
+  /**
+   * The flow `ref` (name@version) and everything it references, as bundle documents in dependency order: applies
+   * cleanly on an empty database, and exporting it again gives the same documents. Secrets are masked for
+   * non-admins, as every read masks them.
+   * @throws NotFoundError (404) when there is no such flow; ValidationError (400) for a malformed ref.
+   */
+  async export(ref: string, viewer: Principal): Promise<{ documents: Record<string, unknown>[] }> {
+    const parsed = parseRef(ref);
+    if (!parsed)
+      throw new ValidationError('flow must be name@version', [
+        { field: 'query.flow', rule: 'reference', message: 'must be name@version of an OrchestratedFlow' },
+      ]);
+    const db = this.prisma;
+    const flow = await db.orchestratedFlow.findFirst({
+      where: parsed,
+      include: { assignments: { orderBy: { position: 'asc' } } },
+    });
+    if (!flow) throw new NotFoundError('OrchestratedFlow', ref);
+    const workflow = await db.workflow.findUniqueOrThrow({
+      where: { id: flow.workflowId },
+      include: { steps: { orderBy: { position: 'asc' } } },
+    });
+    const stepIds = workflow.steps.map((s) => s.stepId);
+    const assignments = await db.assignment.findMany({
+      where: { id: { in: flow.assignments.map((a) => a.assignmentId) } },
+      include: { entities: { orderBy: { position: 'asc' } } },
+    });
+    // Steps the assignments name are part of the workflow already; the rest come along too.
+    const allStepIds = [...new Set([...stepIds, ...assignments.map((a) => a.stepId)])];
+    const steps = await db.step.findMany({
+      where: { id: { in: allStepIds } },
+      include: { next: { orderBy: { position: 'asc' } } },
+    });
+    const processors = await db.processor.findMany({
+      where: { id: { in: steps.map((s) => s.processorId) } },
+    });
+    const endpointIds = assignments.flatMap((a) => a.entities);
+    const addresses = await db.address.findMany({
+      where: { id: { in: endpointIds.flatMap((e) => (e.addressId ? [e.addressId] : [])) } },
+    });
+    const deliveries = await db.delivery.findMany({
+      where: { id: { in: endpointIds.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])) } },
+    });
+    const schemaIds = [
+      ...processors.flatMap((p) => [p.inputSchemaId, p.outputSchemaId]),
+      ...[...addresses, ...deliveries].flatMap((e) => (e.schemaId ? [e.schemaId] : [])),
+    ];
+    const schemas = await db.schema.findMany({ where: { id: { in: schemaIds } } });
+
+    const refs = new Map<string, string>();
+    for (const row of [
+      ...schemas,
+      ...processors,
+      ...steps,
+      ...addresses,
+      ...deliveries,
+      ...assignments,
+      workflow,
+      flow,
+    ])
+      refs.set(row.id, `${row.name}@${row.version}`);
+    const byRef = <T extends { name: string; version: string }>(rows: T[]) =>
+      [...rows].sort((a, b) => `${a.name}@${a.version}`.localeCompare(`${b.name}@${b.version}`));
+    const stepOrder = new Map(allStepIds.map((id, i) => [id, i]));
+    const rows: Array<[BundleKind, { id: string }]> = [
+      ...byRef(schemas).map((r) => ['Schema', r] as [BundleKind, { id: string }]),
+      ...byRef(processors).map((r) => ['Processor', r] as [BundleKind, { id: string }]),
+      ...byRef(addresses).map((r) => ['Address', r] as [BundleKind, { id: string }]),
+      ...byRef(deliveries).map((r) => ['Delivery', r] as [BundleKind, { id: string }]),
+      ...[...steps]
+        .sort((a, b) => stepOrder.get(a.id)! - stepOrder.get(b.id)!)
+        .map((r) => ['Step', r] as [BundleKind, { id: string }]),
+      ['Workflow', workflow],
+      ...byRef(assignments).map((r) => ['Assignment', r] as [BundleKind, { id: string }]),
+      ['OrchestratedFlow', flow],
+    ];
+    return {
+      documents: rows.map(([kind, row]) => {
+        const def = this.definitions.get(kind)!;
+        let dto = def.toDto(row) as Record<string, unknown>;
+        if (def.maskSecrets && viewer.role !== 'admin')
+          dto = def.maskSecrets(dto, this.masker) as Record<string, unknown>;
+        const references = new Map(REFERENCE_FIELDS[kind].map((r) => [r.restField, r.field]));
+        const document: Record<string, unknown> = { kind, name: dto.name, version: dto.version };
+        for (const [field, value] of Object.entries(dto)) {
+          if (IGNORED_FIELDS.has(field) || field === 'name' || field === 'version') continue;
+          if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) continue;
+          const reference = references.get(field);
+          if (!reference) document[field] = value;
+          else
+            document[reference] = Array.isArray(value)
+              ? value.map((id: string) => refs.get(id))
+              : refs.get(value as string);
+        }
+        return document;
+      }),
+    };
+  }
+
+  /**
+   * Deletes the stored entities `prune.selector` matches that the bundle does not hold, dependents first. Refuses
+   * (409, naming them) when anything outside that set still refers to one of them.
+   */
+  private async prune(tx: Db, prepared: Prepared[], prune: PruneOptions): Promise<Pruned[]> {
+    const match = selectorMatcher(prune.selector);
+    const kept = new Set(prepared.map((p) => p.id));
+    const doomed: Pruned[] = [];
+    for (const kind of BUNDLE_KINDS) {
+      const def = this.definitions.get(kind)!;
+      const rows = (await def.model(tx).findMany({ where: match.where, include: def.include })) as Array<{
+        id: string;
+        name: string;
+        version: string;
+        connectionString?: string;
+      }>;
+      for (const row of rows)
+        if (!kept.has(row.id) && match.test(row.name))
+          doomed.push({
+            def,
+            id: row.id,
+            row,
+            change: {
+              kind,
+              name: row.name,
+              version: row.version,
+              ...(row.connectionString !== undefined ? { connectionString: row.connectionString } : {}),
+              action: 'delete',
+              id: row.id,
+            },
+          });
+    }
+    const ids = new Set(doomed.map((d) => d.id));
+    const blocking: ProblemDetail[] = [];
+    for (const gone of doomed)
+      for (const referrer of await gone.def.referrers(tx, gone.id))
+        if (!ids.has(referrer.id))
+          blocking.push({
+            field: 'selector',
+            rule: 'notReferenced',
+            message:
+              `${gone.change.kind} ${gone.change.name}@${gone.change.version} would be pruned, but ${referrer.entity} ` +
+              `"${referrer.name}@${referrer.version}" (${referrer.id}) still refers to it through ${referrer.field}`,
+            referrer,
+          });
+    if (blocking.length > 0)
+      throw new ConflictError(
+        'ReferentialIntegrity',
+        `Prune refused: ${blocking.length} reference(s) from outside the selection`,
+        blocking,
+      );
+    // Dependents first; the edges between doomed steps go before the steps (their foreign keys restrict deletes).
+    const doomedSteps = doomed.filter((d) => d.def.name === 'Step').map((d) => d.id);
+    for (const kind of [...BUNDLE_KINDS].reverse()) {
+      const ofKind = doomed.filter((d) => d.def.name === kind).map((d) => d.id);
+      if (ofKind.length === 0) continue;
+      if (kind === 'Step') await tx.stepNext.deleteMany({ where: { stepId: { in: doomedSteps } } });
+      await this.definitions
+        .get(kind)!
+        .model(tx)
+        .deleteMany({ where: { id: { in: ofKind } } });
+    }
+    return doomed;
   }
 
   /** Matches, resolves and checks every document; decides create / update / unchanged. */
@@ -338,7 +559,7 @@ function bundleError(problems: BundleProblem[]): ValidationError {
   );
 }
 
-function result(prepared: Prepared[]): BundleResult {
+function result(prepared: Prepared[], pruned: Pruned[] = []): BundleResult {
   const changes = prepared.map(({ item: { doc }, id, action, fields }): PlannedChange => ({
     kind: doc.kind,
     name: doc.name,
@@ -348,7 +569,8 @@ function result(prepared: Prepared[]): BundleResult {
     ...(action === 'update' ? { fields } : {}),
     ...(action === 'create' ? {} : { id }),
   }));
-  const summary = { create: 0, update: 0, unchanged: 0 };
+  changes.push(...pruned.map((gone) => gone.change));
+  const summary = { create: 0, update: 0, unchanged: 0, delete: 0 };
   for (const change of changes) summary[change.action]++;
   return { changes, summary };
 }

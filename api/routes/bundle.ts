@@ -1,6 +1,8 @@
 import express, { type RequestHandler } from 'express';
 import { bundleJsonSchema } from '../bundle/json-schema';
-import type { BundleService } from '../bundle/service';
+import { z } from 'zod';
+import type { BundleService, PruneOptions } from '../bundle/service';
+import { parseOrThrow } from '../validation';
 import { BundleSyntaxError, parseBundleText } from '../bundle/yaml';
 import { ValidationError } from '../errors';
 import { requestAuth } from '../middleware/authorize';
@@ -17,7 +19,7 @@ const change = {
     name: { type: 'string' },
     version: { type: 'string' },
     connectionString: { type: 'string' },
-    action: { type: 'string', enum: ['create', 'update', 'unchanged'] },
+    action: { type: 'string', enum: ['create', 'update', 'unchanged', 'delete'] },
     fields: {
       type: 'array',
       items: { type: 'string' },
@@ -58,7 +60,10 @@ const responses = (ok: string) => ({
   400: error(
     'The bundle is invalid: every problem at once, each naming the document (index, kind, ref) and field',
   ),
-  409: error('A reference or graph rule the store enforces (ReferentialIntegrity, WorkflowGraphConflict, …)'),
+  409: error(
+    'A reference or graph rule the store enforces (ReferentialIntegrity, WorkflowGraphConflict, …), or a prune ' +
+      'that would delete what something outside the selection refers to',
+  ),
   413: error('The body exceeds BUNDLE_BODY_LIMIT'),
   503: error('Postgres or Temporal is unavailable; nothing was changed'),
 });
@@ -85,6 +90,41 @@ function bundleBody(limit: string): RequestHandler[] {
   return [express.json({ limit, strict: false }), express.text({ limit, type: YAML_TYPES }), asYaml];
 }
 
+const pruneQuery = z
+  .strictObject({
+    prune: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+    selector: z.string().max(200).optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.prune === 'true' && !query.selector)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selector'],
+        message: 'is required with prune=true: it says which stored entities the bundle owns',
+        params: { rule: 'required' },
+      });
+  });
+
+function pruneOf(query: unknown): PruneOptions | undefined {
+  const { prune, selector } = parseOrThrow(pruneQuery, query, 'query', 'query');
+  return prune === 'true' ? { selector: selector! } : undefined;
+}
+
+const pruneParameters = [
+  {
+    name: 'prune',
+    in: 'query',
+    schema: { type: 'boolean', default: false },
+    description: 'Also delete stored entities the selector matches that the bundle no longer holds.',
+  },
+  {
+    name: 'selector',
+    in: 'query',
+    schema: { type: 'string' },
+    description: 'With prune: a name, or a name prefix ending in * (Greeting*).',
+  },
+];
+
 /** `/api/Bundle/…` (flows as code) and the bundle JSON Schema for editors. */
 export function bundleRoutes(bundles: BundleService, bodyLimit: string): RouteSpec[] {
   const body = bundleBody(bodyLimit);
@@ -101,13 +141,14 @@ export function bundleRoutes(bundles: BundleService, bodyLimit: string): RouteSp
         description:
           'Runs every check apply runs (the REST validation, references, the graph rules) in a transaction that is ' +
           'rolled back: nothing is written, no schedule is touched.',
+        parameters: pruneParameters,
         requestBody,
         responses: responses('The plan'),
       },
       handler: [
         ...body,
         async (req, res) => {
-          res.json(await bundles.plan(req.body, requestAuth(res).principal));
+          res.json(await bundles.plan(req.body, requestAuth(res).principal, pruneOf(req.query)));
         },
       ],
     },
@@ -124,6 +165,7 @@ export function bundleRoutes(bundles: BundleService, bodyLimit: string): RouteSp
           'references (name@version) resolve inside the bundle first, then among stored entities. All or nothing: ' +
           'any problem answers 400 or 409 and nothing is written. Audited per entity; schedules are synced as the ' +
           'REST writes sync them. Applying the same bundle again changes nothing.',
+        parameters: pruneParameters,
         requestBody,
         responses: responses('What was done'),
       },
@@ -131,9 +173,46 @@ export function bundleRoutes(bundles: BundleService, bodyLimit: string): RouteSp
         ...body,
         async (req, res) => {
           const auth = requestAuth(res);
-          res.json(await bundles.apply(req.body, auth.principal, auth.audit));
+          res.json(await bundles.apply(req.body, auth.principal, auth.audit, pruneOf(req.query)));
         },
       ],
+    },
+    {
+      method: 'get',
+      path: '/api/Bundle/export',
+      role: 'viewer',
+      action: 'Bundle.export',
+      doc: {
+        tags,
+        summary: 'A flow and everything it references, as a bundle that applies cleanly on an empty database',
+        description:
+          'Documents in dependency order, references as name@version, empty and default fields left out. ' +
+          'Connection strings and configuration secrets are masked for non-admins, as every read masks them.',
+        parameters: [
+          {
+            name: 'flow',
+            in: 'query',
+            required: true,
+            schema: { type: 'string' },
+            description: 'name@version',
+          },
+        ],
+        responses: {
+          200: {
+            description: 'The bundle',
+            ...json({
+              type: 'object',
+              properties: { documents: { type: 'array', items: { type: 'object' } } },
+            }),
+          },
+          400: error('flow is missing or not name@version'),
+          404: error('No such flow'),
+        },
+      },
+      handler: async (req, res) => {
+        const flow = typeof req.query.flow === 'string' ? req.query.flow : '';
+        res.json(await bundles.export(flow, requestAuth(res).principal));
+      },
     },
     {
       method: 'get',

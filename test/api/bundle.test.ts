@@ -20,7 +20,7 @@ interface Change {
   kind: string;
   name: string;
   version: string;
-  action: 'create' | 'update' | 'unchanged';
+  action: 'create' | 'update' | 'unchanged' | 'delete';
   fields?: string[];
   id?: string;
 }
@@ -95,7 +95,7 @@ describe('bundles', () => {
     const p = `g-${unique()}`;
     const response = await apply(greeting(p));
     assert.equal(response.status, 200, JSON.stringify(response.body));
-    assert.deepEqual(response.body.summary, { create: 7, update: 0, unchanged: 0 });
+    assert.deepEqual(response.body.summary, { create: 7, update: 0, unchanged: 0, delete: 0 });
     assert.deepEqual(actions(response.body), [
       `Schema ${p}-any create`,
       `Processor ${p}-transform create`,
@@ -136,7 +136,7 @@ describe('bundles', () => {
     const before = (await byKey('Step', `${p}-Shout`, '1.0')).body as Doc;
     const again = await apply(greeting(p));
     assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.deepEqual(again.body.summary, { create: 0, update: 0, unchanged: 7 });
+    assert.deepEqual(again.body.summary, { create: 0, update: 0, unchanged: 7, delete: 0 });
     assert.ok(again.body.changes.every((c) => c.id && !c.fields));
     const after = (await byKey('Step', `${p}-Shout`, '1.0')).body as Doc;
     assert.equal(after.updatedAt, before.updatedAt, 'not even rewritten');
@@ -155,7 +155,7 @@ describe('bundles', () => {
 
     const planned = await plan(changed);
     assert.equal(planned.status, 200, JSON.stringify(planned.body));
-    assert.deepEqual(planned.body.summary, { create: 0, update: 2, unchanged: 5 });
+    assert.deepEqual(planned.body.summary, { create: 0, update: 2, unchanged: 5, delete: 0 });
     const updates = planned.body.changes.filter((c) => c.action === 'update');
     assert.deepEqual(
       updates.map((c) => [c.kind, c.fields]),
@@ -284,8 +284,8 @@ describe('bundles', () => {
     assert.deepEqual(
       [a.body.summary, b.body.summary].sort((x, y) => y.create! - x.create!),
       [
-        { create: 7, update: 0, unchanged: 0 },
-        { create: 0, update: 0, unchanged: 7 },
+        { create: 7, update: 0, unchanged: 0, delete: 0 },
+        { create: 0, update: 0, unchanged: 7, delete: 0 },
       ],
     );
   });
@@ -318,6 +318,168 @@ describe('bundles', () => {
     assertError(await api.request('POST', '/api/Bundle/plan', { documents: [] }), 400, 'ValidationFailed', [
       { field: 'documents', rule: 'NotEmptyCollection' },
     ]);
+  });
+
+  it('exports a flow that applies cleanly on an empty database and exports the same again', async () => {
+    const p = `x-${unique()}`;
+    const documents: Doc[] = [
+      ...greeting(p),
+      {
+        kind: 'Address',
+        name: `${p}-inbox`,
+        version: '1',
+        connectionString: 'https://reader:s3cret@files.example.com/inbox',
+        schema: `${p}-any@1.0`,
+      },
+      { kind: 'Delivery', name: `${p}-outbox`, version: '1', connectionString: 'file:///outbox' },
+      {
+        kind: 'Assignment',
+        name: `${p}-io`,
+        version: '1',
+        step: `${p}-Wait@1.0`,
+        entities: [`${p}-inbox@1`, `${p}-outbox@1`],
+      },
+    ];
+    documents[6] = { ...documents[6], assignments: [`${p}-io@1`] };
+    assert.equal((await apply(documents)).status, 200);
+    const exported = await api
+      .as('admin')
+      .request<{ documents: Doc[] }>(
+        'GET',
+        `/api/Bundle/export?flow=${encodeURIComponent(`${p}-GreetingFlow@1.0`)}`,
+      );
+    assert.equal(exported.status, 200, JSON.stringify(exported.body));
+    assert.deepEqual(
+      exported.body.documents.map((d) => `${String(d.kind)} ${String(d.name)}`),
+      [
+        `Schema ${p}-any`,
+        `Processor ${p}-transform`,
+        `Address ${p}-inbox`,
+        `Delivery ${p}-outbox`,
+        `Step ${p}-Shout`,
+        `Step ${p}-Wait`,
+        `Step ${p}-Log`,
+        `Workflow ${p}-Greeting`,
+        `Assignment ${p}-io`,
+        `OrchestratedFlow ${p}-GreetingFlow`,
+      ],
+    );
+    const shout = exported.body.documents[4]!;
+    assert.deepEqual(shout.next, [`${p}-Wait@1.0`, `${p}-Log@1.0`]);
+    assert.equal(shout.processor, `${p}-transform@1.0.0`);
+    assert.equal(shout.processorId, undefined, 'no IDs in a bundle');
+
+    const fresh = await startTestApi();
+    try {
+      const applied = await fresh.request<Result>('POST', '/api/Bundle/apply', exported.body);
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.equal(applied.body.summary.create, 10);
+      const again = await fresh
+        .as('admin')
+        .request('GET', `/api/Bundle/export?flow=${encodeURIComponent(`${p}-GreetingFlow@1.0`)}`);
+      assert.deepEqual(again.body, exported.body);
+    } finally {
+      await fresh.close();
+    }
+
+    // An editor sees secrets masked, as every read shows them; an unknown flow is 404.
+    const masked = await api.request<{ documents: Doc[] }>(
+      'GET',
+      `/api/Bundle/export?flow=${encodeURIComponent(`${p}-GreetingFlow@1.0`)}`,
+    );
+    assert.equal(masked.status, 200);
+    assert.ok(JSON.stringify(exported.body).includes('s3cret'), 'an admin exports the real value');
+    assert.ok(!JSON.stringify(masked.body).includes('s3cret'), JSON.stringify(masked.body.documents[2]));
+    assertError(await api.request('GET', '/api/Bundle/export?flow=nothing@1'), 404, 'NotFound');
+    assertError(await api.request('GET', '/api/Bundle/export?flow=nothing'), 400, 'ValidationFailed', [
+      { field: 'query.flow', rule: 'reference' },
+    ]);
+  });
+
+  describe('prune', () => {
+    const extra = (p: string) => ({
+      kind: 'Step',
+      name: `${p}-Extra`,
+      version: '1.0',
+      processor: `${p}-transform@1.0.0`,
+    });
+    const applyPruning = (documents: unknown, selector: string, route = 'apply') =>
+      api.request<Result>(
+        'POST',
+        `/api/Bundle/${route}?prune=true&selector=${encodeURIComponent(selector)}`,
+        {
+          documents,
+        },
+      );
+
+    it('deletes what the selector matches and the bundle no longer holds; plan shows it first', async () => {
+      const p = `pr-${unique()}`;
+      assert.equal((await apply([...greeting(p), extra(p)])).status, 200);
+      const planned = await applyPruning(greeting(p), `${p}-*`, 'plan');
+      assert.equal(planned.status, 200, JSON.stringify(planned.body));
+      assert.deepEqual(planned.body.summary, { create: 0, update: 0, unchanged: 7, delete: 1 });
+      assert.equal((await byKey('Step', `${p}-Extra`, '1.0')).status, 200, 'plan deleted nothing');
+
+      const applied = await applyPruning(greeting(p), `${p}-*`);
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.deepEqual(
+        applied.body.changes.filter((c) => c.action === 'delete').map((c) => `${c.kind} ${c.name}`),
+        [`Step ${p}-Extra`],
+      );
+      assertError(await byKey('Step', `${p}-Extra`, '1.0'), 404, 'NotFound');
+      assert.equal((await byKey('Step', `${p}-Shout`, '1.0')).status, 200, 'what the bundle holds stays');
+      const audit = await api
+        .as('admin')
+        .request<Array<Doc>>('GET', `/api/Audit?entityId=${String(applied.body.changes.at(-1)!.id)}`);
+      assert.deepEqual(
+        audit.body.map((e) => e.action),
+        ['Step.delete', 'Step.create'],
+      );
+    });
+
+    it('deletes a whole flow, steps pointing at each other included, when the bundle no longer holds it', async () => {
+      const p = `prw-${unique()}`;
+      assert.equal((await apply(greeting(p))).status, 200);
+      const schemaOnly = greeting(p).slice(0, 2);
+      const applied = await applyPruning(schemaOnly, `${p}-*`);
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.deepEqual(
+        applied.body.changes.filter((c) => c.action === 'delete').map((c) => c.kind),
+        ['Step', 'Step', 'Step', 'Workflow', 'OrchestratedFlow'],
+      );
+      assertError(await byKey('OrchestratedFlow', `${p}-GreetingFlow`, '1.0'), 404, 'NotFound');
+    });
+
+    it('refuses, naming the referrer, when something outside the selection still refers to it', async () => {
+      const p = `prr-${unique()}`;
+      assert.equal((await apply([...greeting(p), extra(p)])).status, 200);
+      const extraStep = (await byKey('Step', `${p}-Extra`, '1.0')).body as Doc;
+      const outside = await api.request('POST', '/api/Workflow', {
+        name: `outside-${p}`,
+        version: '1',
+        stepIds: [extraStep.id],
+      });
+      assert.equal(outside.status, 201, JSON.stringify(outside.body));
+      const refused = await applyPruning(greeting(p), `${p}-*`);
+      assertError(refused, 409, 'ReferentialIntegrity', [{ field: 'selector', rule: 'notReferenced' }]);
+      assert.match(
+        String((refused.body as unknown as { details: Doc[] }).details[0]!.message),
+        new RegExp(`Step ${p}-Extra@1.0 would be pruned, but Workflow "outside-${p}@1"`),
+      );
+      assert.equal((await byKey('Step', `${p}-Extra`, '1.0')).status, 200, 'nothing was deleted');
+    });
+
+    it('needs a selector, and never one that matches everything', async () => {
+      assertError(
+        await api.request('POST', '/api/Bundle/plan?prune=true', { documents: greeting('s') }),
+        400,
+        'ValidationFailed',
+        [{ field: 'query.selector', rule: 'required' }],
+      );
+      assertError(await applyPruning(greeting('s'), '*', 'plan'), 400, 'ValidationFailed', [
+        { field: 'query.selector', rule: 'selector' },
+      ]);
+    });
   });
 
   it('serves the bundle JSON Schema to anyone, the same as the committed file', async () => {

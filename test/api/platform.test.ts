@@ -206,6 +206,7 @@ describe('platform', () => {
         '/codec/decode': ['post'],
         '/api/Bundle/plan': ['post'],
         '/api/Bundle/apply': ['post'],
+        '/api/Bundle/export': ['get'],
         '/schemas/bundle.json': ['get'],
       };
       for (const entity of ENTITY_NAMES) {

@@ -99,6 +99,8 @@ export interface TestApiOptions {
   security?: SecurityOptions;
   /** Where the API logs (default: nowhere). */
   logger?: Logger;
+  /** The Temporal namespace (default: the test run's). */
+  namespace?: string;
 }
 
 /** Rate limits far above what any test but the rate-limit tests sends. */
@@ -133,7 +135,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       temporal,
       logger: options.logger ?? pino({ level: 'silent' }),
       port: 0,
-      namespace: env.TEMPORAL_NAMESPACE,
+      namespace: options.namespace ?? env.TEMPORAL_NAMESPACE,
       ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),
       security: { ...options.security, rateLimits: { ...TEST_RATE_LIMITS, ...options.security?.rateLimits } },
       codec: options.codec ?? testCodec(),

@@ -26,6 +26,8 @@ export interface TestEngineOptions {
   codec?: EncryptionCodec;
   /** Where the API and the workers log (default: nowhere). */
   logger?: Logger;
+  /** The Temporal namespace of the API, the workers and the client (default: the test run's). */
+  namespace?: string;
 }
 
 export interface TestEngine {
@@ -52,17 +54,19 @@ export async function startTestEngine(
   const address = options.temporalAddress ?? env.TEMPORAL_ADDRESS;
   const codec = options.codec ?? testCodec();
   const logger = options.logger ?? pino({ level: 'silent' });
+  const namespace = options.namespace ?? env.TEMPORAL_NAMESPACE;
   const api = await startTestApi({
     orchestratorTaskQueue: taskQueue,
     temporalAddress: address,
     codec,
     logger,
+    namespace,
   });
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
   const orchestrator = await createOrchestratorWorker({
     connection,
-    namespace: env.TEMPORAL_NAMESPACE,
+    namespace,
     prisma: api.prisma,
     logger,
     taskQueue,
@@ -74,7 +78,7 @@ export async function startTestEngine(
       startProcessorWorker({
         definition,
         connection,
-        namespace: env.TEMPORAL_NAMESPACE,
+        namespace,
         prisma: api.prisma,
         logger,
         ...(options.egress ? { egress: options.egress } : {}),
@@ -96,7 +100,7 @@ export async function startTestEngine(
     api,
     client: new Client({
       connection: clientConnection,
-      namespace: env.TEMPORAL_NAMESPACE,
+      namespace,
       dataConverter: dataConverter(codec),
     }),
     taskQueue,
