@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { PrismaClient } from '../../prisma/client';
-import { recordAudits, type AuditActor } from '../audit/audit';
+import type { AuditActor } from '../audit/audit';
+import { insertAuditEvents, insertEdges, insertSteps, type StepRow } from './bulk';
 import type { Principal } from '../auth/principal';
 import type { AnyEntityDefinition, Db, WriteChange } from '../entities/definition';
 import { lockStepGraph } from '../entities/workflow-graph';
@@ -164,7 +165,7 @@ export class BundleService {
           await gone.def.afterWrite(tx, change);
           synced.push({ def: gone.def, change });
         }
-        await recordAudits(tx, audit, [
+        await insertAuditEvents(tx, audit, [
           ...changed.map(({ p }) => ({
             action: `${p.def.name}.${p.action === 'create' ? 'create' : 'replace'}`,
             entityType: p.def.name,
@@ -430,11 +431,13 @@ export class BundleService {
           }
         }
       if (wanted.size === 0) continue;
+      // By name (one indexed IN list, not thousands of ORs), then the exact name@version here.
       const found = (await def.model(db).findMany({
-        where: { OR: [...wanted.values()] },
+        where: { name: { in: [...new Set([...wanted.values()].map((w) => w.name))] } },
         include: def.include,
       })) as Array<{ id: string; name: string; version: string; connectionString?: string }>;
       for (const row of found) {
+        if (!wanted.has(`${row.name}@${row.version}`)) continue;
         const candidate: Candidate = {
           kind,
           name: row.name,
@@ -458,7 +461,8 @@ export class BundleService {
       if (kind === 'Step') {
         await this.writeSteps(tx, items, actor);
         updatedSteps.push(...items.filter((p) => p.action === 'update'));
-      } else
+      } else if (kind === 'Workflow') await this.writeWorkflows(tx, items, actor);
+      else
         for (const p of items) {
           await p.def.validate?.(tx, p.item.input, p.action === 'update' ? p.id : undefined);
           if (p.action === 'create')
@@ -475,14 +479,37 @@ export class BundleService {
     // Once the whole graph is as the bundle says: every workflow that holds a changed step must still be a DAG.
     for (const p of updatedSteps) await p.def.afterUpdate?.(tx, p.id);
     // The rows as written, for the entities whose writes reach outside the database (schedules).
-    return Promise.all(
-      changed.map(async (p) => ({
+    // One query at a time: a transaction is one connection.
+    const written: Array<{ p: Prepared; after: unknown }> = [];
+    for (const p of changed)
+      written.push({
         p,
         after: p.def.afterWrite
           ? await p.def.model(tx).findUnique({ where: { id: p.id }, include: p.def.include })
           : undefined,
-      })),
-    );
+      });
+    return written;
+  }
+
+  /** Workflows, checked as the REST writes check them; their step lists (up to 1,000 rows each) in bulk. */
+  private async writeWorkflows(tx: Db, items: Prepared[], actor: string): Promise<void> {
+    for (const p of items) {
+      await p.def.validate?.(tx, p.item.input, p.action === 'update' ? p.id : undefined);
+      const data = (await (p.action === 'create'
+        ? p.def.createData(p.item.input, actor, tx)
+        : p.def.updateData(p.item.input, actor, tx))) as Record<string, unknown>;
+      const { steps: _members, ...columns } = data;
+      if (p.action === 'create') await tx.workflow.create({ data: { ...columns, id: p.id } as never });
+      else {
+        await tx.workflow.update({ where: { id: p.id }, data: columns as never });
+        await tx.workflowStep.deleteMany({ where: { workflowId: p.id } });
+      }
+      await insertEdges(
+        tx,
+        'workflow_step',
+        (p.item.input.stepIds as string[]).map((target, position) => ({ owner: p.id, target, position })),
+      );
+    }
   }
 
   /**
@@ -497,15 +524,15 @@ export class BundleService {
     };
     for (const p of items) await p.def.validate?.(tx, p.item.input, p.action === 'update' ? p.id : undefined);
     const creates = items.filter((p) => p.action === 'create');
-    if (creates.length > 0)
-      await tx.step.createMany({
-        data: (await Promise.all(
-          creates.map(async (p) => ({
-            ...(await withoutEdges(p, p.def.createData(p.item.input, actor, tx))),
-            id: p.id,
-          })),
-        )) as never,
-      });
+    await insertSteps(
+      tx,
+      await Promise.all(
+        creates.map(
+          async (p) =>
+            ({ ...(await withoutEdges(p, p.def.createData(p.item.input, actor, tx))), id: p.id }) as StepRow,
+        ),
+      ),
+    );
     const updates = items.filter((p) => p.action === 'update');
     for (const p of updates)
       await tx.step.update({
@@ -514,14 +541,13 @@ export class BundleService {
       });
     if (updates.length > 0)
       await tx.stepNext.deleteMany({ where: { stepId: { in: updates.map((p) => p.id) } } });
-    const edges = items.flatMap((p) =>
-      (p.item.input.nextStepIds as string[]).map((nextStepId, position) => ({
-        stepId: p.id,
-        nextStepId,
-        position,
-      })),
+    await insertEdges(
+      tx,
+      'step_next',
+      items.flatMap((p) =>
+        (p.item.input.nextStepIds as string[]).map((target, position) => ({ owner: p.id, target, position })),
+      ),
     );
-    if (edges.length > 0) await tx.stepNext.createMany({ data: edges });
   }
 }
 
