@@ -495,9 +495,11 @@ export class BundleService {
   private async writeWorkflows(tx: Db, items: Prepared[], actor: string): Promise<void> {
     for (const p of items) {
       await p.def.validate?.(tx, p.item.input, p.action === 'update' ? p.id : undefined);
-      const data = (await (p.action === 'create'
-        ? p.def.createData(p.item.input, actor, tx)
-        : p.def.updateData(p.item.input, actor, tx))) as Record<string, unknown>;
+      const data = (await Promise.resolve(
+        p.action === 'create'
+          ? p.def.createData(p.item.input, actor, tx)
+          : p.def.updateData(p.item.input, actor, tx),
+      )) as Record<string, unknown>;
       const { steps: _members, ...columns } = data;
       if (p.action === 'create') await tx.workflow.create({ data: { ...columns, id: p.id } as never });
       else {
