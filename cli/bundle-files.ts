@@ -16,16 +16,16 @@ const BUNDLE_FILE = /\.(ya?ml|json)$/i;
 /** @throws CliError (exit 4) for a missing path, (exit 1) for a file that is not YAML. */
 export async function readBundleFiles(paths: string[]): Promise<BundleFiles> {
   const files: string[] = [];
+  /** Files found in a directory, rather than named: a JSON file there that is not a bundle is skipped. */
+  const found = new Set<string>();
   for (const given of paths) {
     const info = await stat(given).catch(() => undefined);
     if (!info) throw new CliError(`${given}: no such file or directory`, EXIT.usage);
     if (info.isDirectory())
-      files.push(
-        ...(await readdir(given))
-          .filter((name) => BUNDLE_FILE.test(name))
-          .sort()
-          .map((name) => path.join(given, name)),
-      );
+      for (const name of (await readdir(given)).filter((n) => BUNDLE_FILE.test(n)).sort()) {
+        files.push(path.join(given, name));
+        found.add(path.join(given, name));
+      }
     else files.push(given);
   }
   if (files.length === 0)
@@ -44,6 +44,11 @@ export async function readBundleFiles(paths: string[]): Promise<BundleFiles> {
         );
       throw error;
     }
+    // tsconfig.json, package.json …: JSON that holds no `kind` is not a bundle document.
+    const isBundle = parsed.documents.every(
+      (doc) => typeof doc === 'object' && doc !== null && 'kind' in doc,
+    );
+    if (found.has(file) && /\.json$/i.test(file) && !isBundle) continue;
     parts.push({ file, parsed, first: documents.length });
     documents.push(...parsed.documents);
   }

@@ -86,6 +86,12 @@ describe('examples', () => {
       }
     });
 
+  it('applies the whole folder at once (its other JSON, tsconfig.json, is not a bundle): all unchanged', async () => {
+    const result = await flowctl(['apply', '-f', EXAMPLES], env);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /Nothing to do: 0 to create, 0 to update, 25 unchanged/);
+  });
+
   it('creates the scheduled example’s Temporal Schedule, enabled', async () => {
     const flow = await engine.api.request<{ id: string }>(
       'GET',
