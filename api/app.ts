@@ -18,6 +18,7 @@ import { CrudService } from './crud-service';
 import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
 import { bundleRoutes } from './routes/bundle';
+import { workflowGraphRoute } from './routes/graph';
 import { SecretMasker } from './masking';
 import { guard } from './middleware/authorize';
 import { cors } from './middleware/cors';
@@ -134,6 +135,7 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
     metricsRoute,
     openApiRoute,
     ...scheduleRoutes(schedules, prisma),
+    workflowGraphRoute(prisma),
     ...ENTITIES.flatMap((def) =>
       entityRoutes(def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def, crud),
     ),

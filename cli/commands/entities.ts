@@ -1,5 +1,6 @@
 /** `flowctl get`, `delete`, `graph`: stored definitions. */
 import { BUNDLE_KINDS } from '../../api/bundle/document';
+import type { GraphView } from '../../domain/graph-view';
 import { CliError, EXIT } from '../client';
 import { table } from '../output';
 import { findEntity, type Context, type Named } from './context';
@@ -59,54 +60,36 @@ export async function remove(ctx: Context, kindText: string, ref: string): Promi
   return EXIT.ok;
 }
 
-interface GraphStep {
-  id: string;
-  name: string;
-  version: string;
-  nextStepIds: string[];
-  entryCondition: string;
-  processorId: string;
-}
-
-/** The flow's DAG: Mermaid (`flowchart LR`) or an indented tree from the entry points. */
+/** The flow's DAG (`GET /api/Workflow/{id}/graph`): an indented tree from the entry points, or Mermaid. */
 export async function graph(ctx: Context, ref: string, options: { format?: string }): Promise<number> {
   const api = await ctx.api();
   const flow = (await findEntity(api, 'OrchestratedFlow', ref)) as Named & { workflowId: string };
-  const workflow = (await api.request<{ stepIds: string[] }>('GET', `/api/Workflow/${flow.workflowId}`)).body;
-  const steps = new Map<string, GraphStep>();
-  for (const id of workflow.stepIds)
-    steps.set(id, (await api.request<GraphStep>('GET', `/api/Step/${id}`)).body);
-  const targets = new Set([...steps.values()].flatMap((s) => s.nextStepIds));
-  const entries = workflow.stepIds.filter((id) => !targets.has(id));
+  const route = `/api/Workflow/${flow.workflowId}/graph`;
+  if (ctx.out.format === 'table' && options.format === 'mermaid') {
+    process.stdout.write((await api.request<string>('GET', `${route}?format=mermaid`)).body);
+    return EXIT.ok;
+  }
+  const view = (await api.request<GraphView>('GET', route)).body;
   if (ctx.out.format !== 'table') {
-    ctx.out.data({ flow: `${flow.name}@${flow.version}`, entryPoints: entries, steps: [...steps.values()] });
+    ctx.out.data(view);
     return EXIT.ok;
   }
-  const label = (s: GraphStep) =>
-    `${s.name}@${s.version}${s.entryCondition === 'PreviousSuccess' ? '' : ` [${s.entryCondition}]`}`;
-  if ((options.format ?? 'tree') === 'mermaid') {
-    const node = (s: GraphStep) =>
-      `  s${workflow.stepIds.indexOf(s.id)}["${label(s).replace(/"/g, '#quot;')}"]`;
-    ctx.out.line('flowchart LR');
-    for (const s of steps.values()) ctx.out.line(node(s));
-    for (const s of steps.values())
-      for (const next of s.nextStepIds)
-        ctx.out.line(`  s${workflow.stepIds.indexOf(s.id)} --> s${workflow.stepIds.indexOf(next)}`);
-    return EXIT.ok;
-  }
-  if (options.format !== 'tree') throw new CliError('--format is tree or mermaid', EXIT.usage);
+  const nodes = new Map(view.nodes.map((node) => [node.id, node]));
+  const next = new Map<string, string[]>();
+  for (const edge of view.edges) next.set(edge.from, [...(next.get(edge.from) ?? []), edge.to]);
+  const label = (node: GraphView['nodes'][number]) =>
+    `${node.name}@${node.version}${node.entryCondition === 'PreviousSuccess' ? '' : ` [${node.entryCondition}]`}`;
   const shown = new Set<string>();
   const walk = (id: string, depth: number) => {
-    const s = steps.get(id);
-    if (!s) return;
+    const node = nodes.get(id)!;
     const again = shown.has(id);
     ctx.out.line(
-      `${'  '.repeat(depth)}${depth === 0 ? '● ' : '└─ '}${label(s)}${again ? ' (see above)' : ''}`,
+      `${'  '.repeat(depth)}${depth === 0 ? '● ' : '└─ '}${label(node)}${again ? ' (see above)' : ''}`,
     );
     if (again) return;
     shown.add(id);
-    for (const next of s.nextStepIds) walk(next, depth + 1);
+    for (const target of next.get(id) ?? []) walk(target, depth + 1);
   };
-  for (const id of entries) walk(id, 0);
+  for (const node of view.nodes) if (node.entryPoint) walk(node.id, 0);
   return EXIT.ok;
 }

@@ -207,6 +207,7 @@ describe('platform', () => {
         '/api/Bundle/plan': ['post'],
         '/api/Bundle/apply': ['post'],
         '/api/Bundle/export': ['get'],
+        '/api/Workflow/{id}/graph': ['get'],
         '/schemas/bundle.json': ['get'],
       };
       for (const entity of ENTITY_NAMES) {
