@@ -246,7 +246,7 @@ describe('run lifecycle through Temporal', () => {
     const handle = await engine.client.workflow.start(FLOW_WORKFLOW_TYPE, {
       taskQueue: engine.taskQueue,
       workflowId: manualRunWorkflowId(flow.flowId),
-      workflowExecutionTimeout: '3s',
+      workflowExecutionTimeout: '6s', // room for Fetched to finish on a loaded machine
       args: [{ orchestratedFlowId: flow.flowId, trigger: 'manual' } satisfies FlowRunInput],
     });
     await whileRunning(flow.flowId, ['Loading']);
