@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { FlowFactory } from './flows';
 import { NOOP } from './constants';
 import type { BenchOptions } from './options';
-import { startBenchBase, startNoopProcessor, type Teardown } from './services';
+import { startBenchBase, startBenchProcessor, type Teardown } from './services';
 
 export interface BundleFigures {
   steps: number;
@@ -63,7 +63,7 @@ export async function measureBundles(
 ): Promise<{ figures: BundleFigures; temporalVersion: string }> {
   const base = await startBenchBase(teardown, log);
   // Registers the processor the steps name.
-  await startNoopProcessor(base, teardown, log, base.namespace, base.codec);
+  await startBenchProcessor(base, teardown, log, base.namespace, base.codec);
   const steps = options.bundleSteps;
   const post = async (route: string, documents: unknown[]) => {
     const body = JSON.stringify({ documents });

@@ -15,20 +15,19 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
-import { PostgresBlobStore, postgresDataPlane } from '../activities/data/blob-store';
+import { PostgresBlobStore } from '../activities/data/blob-store';
 import { OrchestrationService } from '../api/orchestration/service';
 import type { RunSummary } from '../domain/flow-types';
 import { dataConverter } from '../infra/payload-keys';
 import { spawnTsx } from '../test/support/processes';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
-import { startProcessorWorker } from '../workers/processor-worker';
 import { blobProcessor, BLOB } from './blob-processor';
 import { FlowFactory, type BenchFlow } from './flows';
 import type { BenchOptions } from './options';
 import { rssOf } from './resources';
 import { BenchRunError, runOurs } from './runners';
 import { median, p95 } from './stats';
-import { startBenchBase, startNoopProcessor, type BenchBase, type Teardown } from './services';
+import { startBenchBase, startBenchProcessor, type BenchBase, type Teardown } from './services';
 
 const CODEC_NAMESPACE = 'bench-codec';
 const PLAIN_NAMESPACE = 'bench-plain';
@@ -170,18 +169,7 @@ async function measureLargeData(
   });
   teardown.push('orchestrator process', () => orchestrator.stop());
   const blob = blobProcessor(bytes);
-  const processor = await startProcessorWorker({
-    definition: blob.definition,
-    codec: base.codec,
-    data: postgresDataPlane(base.prisma, base.codec.keyRing),
-    connection: base.connection,
-    namespace: base.namespace,
-    prisma: base.prisma,
-    logger: base.logger,
-    shutdownGraceTimeMs: 1_000,
-  });
-  processor.run().catch((error: unknown) => log(`${BLOB.name} worker failed: ${String(error)}`));
-  teardown.push(`${BLOB.name} worker`, () => processor.shutdown());
+  await startBenchProcessor(base, teardown, log, base.namespace, base.codec, blob.definition);
   await orchestrator.waitFor('metrics and health listening', 120_000);
   const pid = orchestrator.child.pid!;
   const rss = rssSampler(pid);
@@ -301,7 +289,7 @@ async function measureCodec(
       codec,
     });
     base.run(`orchestrator worker (${namespace})`, worker);
-    await startNoopProcessor(base, teardown, log, namespace, codec);
+    await startBenchProcessor(base, teardown, log, namespace, codec);
     const client = new Client({
       connection: base.clientConnection,
       namespace,

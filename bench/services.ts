@@ -4,6 +4,7 @@
  * worker and the `bench-noop` processor worker. Each is registered with a {@link Teardown} as soon as it is up.
  */
 import { postgresDataPlane } from '../activities/data/blob-store';
+import type { ProcessorDefinition } from '../activities/sdk';
 import { EncryptionCodec, KeyRing } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import { execFile } from 'node:child_process';
@@ -200,16 +201,17 @@ export async function startBenchBase(
   };
 }
 
-/** Starts the `bench-noop` processor worker on `namespace`, encoding with `codec`, until teardown. */
-export async function startNoopProcessor(
+/** Starts a processor worker (default `bench-noop`) on `namespace`, encoding with `codec`, until teardown. */
+export async function startBenchProcessor(
   base: BenchBase,
   teardown: Teardown,
   log: (line: string) => void,
   namespace: string,
   codec: PayloadCodec,
+  definition: ProcessorDefinition = noopProcessor,
 ): Promise<void> {
   const processor = await startProcessorWorker({
-    definition: noopProcessor,
+    definition,
     codec,
     data: postgresDataPlane(base.prisma, base.codec.keyRing),
     connection: base.connection,
@@ -218,8 +220,9 @@ export async function startNoopProcessor(
     logger: base.logger,
     shutdownGraceTimeMs: 1_000,
   });
-  processor.run().catch((error: unknown) => log(`processor worker failed: ${String(error)}`));
-  teardown.push(`processor worker (${namespace})`, () => processor.shutdown());
+  const name = `${definition.name} worker (${namespace})`;
+  processor.run().catch((error: unknown) => log(`${name} failed: ${String(error)}`));
+  teardown.push(name, () => processor.shutdown());
 }
 
 /**
@@ -243,7 +246,7 @@ export async function startBenchServices(
     dataConverter: dataConverter(codec),
   });
   base.run('hand-written worker', handWritten);
-  await startNoopProcessor(base, teardown, log, namespace, codec);
+  await startBenchProcessor(base, teardown, log, namespace, codec);
   return {
     apiUrl: base.apiUrl,
     apiKey: base.apiKey,

@@ -10,6 +10,8 @@ export interface Out {
   /** Status lines (progress) go to stderr when stdout is for data. */
   note: (text: string) => void;
   data: (value: unknown) => void;
+  /** `value` as JSON or YAML for scripts, otherwise what `human` prints. */
+  show: (value: unknown, human: () => void) => void;
   color: (code: keyof typeof CODES, text: string) => string;
 }
 
@@ -17,13 +19,15 @@ const CODES = { red: 31, green: 32, yellow: 33, blue: 34, gray: 90, bold: 1 } as
 
 export function createOut(format: Format, stream: NodeJS.WriteStream = process.stdout): Out {
   const tty = Boolean(stream.isTTY) && !process.env.NO_COLOR;
+  const data = (value: unknown) =>
+    void stream.write(format === 'yaml' ? stringify(value) : `${JSON.stringify(value, null, 2)}\n`);
   return {
     format,
     tty,
     line: (text = '') => void stream.write(`${text}\n`),
     note: (text) => void (format === 'table' ? stream : process.stderr).write(`${text}\n`),
-    data: (value) =>
-      void stream.write(format === 'yaml' ? stringify(value) : `${JSON.stringify(value, null, 2)}\n`),
+    data,
+    show: (value, human) => (format === 'table' ? human() : data(value)),
     color: (code, text) => (tty ? `\u001b[${CODES[code]}m${text}\u001b[0m` : text),
   };
 }

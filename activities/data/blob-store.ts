@@ -202,11 +202,15 @@ export class FileBlobRetention implements BlobRetention {
     this.ownersDir = path.join(root, 'owners');
   }
 
-  async claim(hash: string, owner: BlobOwner): Promise<void> {
-    const dir = path.join(
+  private ownerDir(owner: BlobOwner): string {
+    return path.join(
       this.ownersDir,
       Buffer.from(`${owner.workflowId}\0${owner.runId}`).toString('base64url'),
     );
+  }
+
+  async claim(hash: string, owner: BlobOwner): Promise<void> {
+    const dir = this.ownerDir(owner);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, RECORDED), new Date().toISOString(), { flag: 'wx' }).catch(
       (error: NodeJS.ErrnoException) => {
@@ -231,8 +235,7 @@ export class FileBlobRetention implements BlobRetention {
   }
 
   async release(owner: BlobOwner): Promise<void> {
-    const name = Buffer.from(`${owner.workflowId}\0${owner.runId}`).toString('base64url');
-    await rm(path.join(this.ownersDir, name), { recursive: true, force: true });
+    await rm(this.ownerDir(owner), { recursive: true, force: true });
   }
 
   async deleteUnowned(before: Date): Promise<number> {

@@ -35,18 +35,8 @@ export function auditActor(principal: Principal, correlationId: string, clientIp
  * commit together or not at all.
  */
 export async function recordAudit(db: Db, actor: AuditActor, record: AuditRecord): Promise<void> {
-  await recordAudits(db, actor, [record]);
-}
-
-/** Appends several audit events of one actor in one statement (a bundle apply audits every entity it writes). */
-export async function recordAudits(
-  db: Db,
-  actor: AuditActor,
-  records: readonly AuditRecord[],
-): Promise<void> {
-  if (records.length === 0) return;
-  await db.auditEvent.createMany({
-    data: records.map((record) => ({
+  await db.auditEvent.create({
+    data: {
       principal: actor.principal,
       role: actor.role ?? null,
       correlationId: actor.correlationId ?? null,
@@ -56,6 +46,6 @@ export async function recordAudits(
       entityId: record.entityId ?? null,
       outcome: record.outcome,
       changedFields: [...(record.changedFields ?? [])],
-    })),
+    },
   });
 }

@@ -402,9 +402,24 @@ export interface CheckedDocument {
  */
 export function checkBundle(
   raw: readonly unknown[],
-  options: { stored?: readonly Candidate[]; idOf?: (doc: BundleDocument) => string; offline?: boolean } = {},
+  options: CheckOptions = {},
 ): { checked?: CheckedDocument[]; problems: BundleProblem[]; external: string[] } {
-  const { documents, problems } = readDocuments(raw);
+  return checkRead(readDocuments(raw), options);
+}
+
+export interface CheckOptions {
+  stored?: readonly Candidate[];
+  idOf?: (doc: BundleDocument) => string;
+  offline?: boolean;
+}
+
+/** {@link checkBundle} over documents already read (the server reads them first, to load what they name). */
+export function checkRead(
+  read: { documents: BundleDocument[]; problems: BundleProblem[] },
+  options: CheckOptions = {},
+): { checked?: CheckedDocument[]; problems: BundleProblem[]; external: string[] } {
+  const { documents } = read;
+  const problems = [...read.problems];
   const idOf = options.idOf ?? ((doc: BundleDocument) => placeholderId(doc.index));
   const mine = documentCandidates(documents, idOf);
   const inBundle = new Set(mine.map((c) => documentKey(c)));

@@ -16,7 +16,7 @@ import type { SecretMasker } from '../masking';
 import { translateDatabaseError } from '../prisma-errors';
 import {
   BUNDLE_KINDS,
-  checkBundle,
+  checkRead,
   documentKey,
   documentLabel,
   readDocuments,
@@ -383,7 +383,8 @@ export class BundleService {
 
   /** Matches, resolves and checks every document; decides create / update / unchanged. */
   private async prepare(db: Db, raw: unknown[]): Promise<Prepared[]> {
-    const { documents } = readDocuments(raw);
+    const read = readDocuments(raw);
+    const { documents } = read;
     const stored = await this.loadStored(db, documents);
     const assigned = new Map<number, string>();
     const idOf = (doc: BundleDocument) => {
@@ -392,7 +393,7 @@ export class BundleService {
       if (!assigned.has(doc.index)) assigned.set(doc.index, randomUUID());
       return assigned.get(doc.index)!;
     };
-    const { checked, problems } = checkBundle(raw, { stored: stored.candidates, idOf });
+    const { checked, problems } = checkRead(read, { stored: stored.candidates, idOf });
     if (!checked) throw bundleError(problems);
     return checked.map((item) => {
       const def = this.definitions.get(item.doc.kind)!;

@@ -15,37 +15,26 @@ export function kindOf(text: string): string {
   return kind;
 }
 
+type Listed = Named & { updatedAt?: string; description?: string };
+
 export async function get(ctx: Context, kindText: string, ref: string | undefined): Promise<number> {
   const kind = kindOf(kindText);
   const api = await ctx.api();
-  if (ref) {
-    const entity = await findEntity(api, kind, ref);
-    if (ctx.out.format === 'table') {
-      const { id, name, version, description, updatedAt } = entity as Named & Record<string, string>;
+  const { body: entities, headers } = ref
+    ? { body: [(await findEntity(api, kind, ref)) as Listed], headers: undefined }
+    : await api.request<Listed[]>('GET', `/api/${kind}?limit=1000`);
+  ctx.out.show(ref ? entities[0] : entities, () => {
+    ctx.out.line(
+      table(
+        ['ID', 'NAME', 'VERSION', 'UPDATED', 'DESCRIPTION'],
+        entities.map((e) => [e.id, e.name, e.version, e.updatedAt ?? '', e.description ?? '']),
+      ),
+    );
+    if (headers)
       ctx.out.line(
-        table(
-          ['ID', 'NAME', 'VERSION', 'UPDATED', 'DESCRIPTION'],
-          [[id, name, version, updatedAt ?? '', description ?? '']],
-        ),
+        `${entities.length} of ${headers.get('X-Total-Count') ?? entities.length} ${kind} entities`,
       );
-    } else ctx.out.data(entity);
-    return EXIT.ok;
-  }
-  const { body, headers } = await api.request<Array<Named & Record<string, string>>>(
-    'GET',
-    `/api/${kind}?limit=1000`,
-  );
-  if (ctx.out.format !== 'table') {
-    ctx.out.data(body);
-    return EXIT.ok;
-  }
-  ctx.out.line(
-    table(
-      ['ID', 'NAME', 'VERSION', 'UPDATED', 'DESCRIPTION'],
-      body.map((e) => [e.id, e.name, e.version, e.updatedAt ?? '', e.description ?? '']),
-    ),
-  );
-  ctx.out.line(`${body.length} of ${headers.get('X-Total-Count') ?? body.length} ${kind} entities`);
+  });
   return EXIT.ok;
 }
 
@@ -54,9 +43,9 @@ export async function remove(ctx: Context, kindText: string, ref: string): Promi
   const api = await ctx.api();
   const entity = await findEntity(api, kind, ref);
   await api.request('DELETE', `/api/${kind}/${entity.id}`);
-  if (ctx.out.format !== 'table')
-    ctx.out.data({ deleted: { kind, id: entity.id, name: entity.name, version: entity.version } });
-  else ctx.out.line(`Deleted ${kind} ${entity.name}@${entity.version}`);
+  ctx.out.show({ deleted: { kind, id: entity.id, name: entity.name, version: entity.version } }, () =>
+    ctx.out.line(`Deleted ${kind} ${entity.name}@${entity.version}`),
+  );
   return EXIT.ok;
 }
 
@@ -70,10 +59,12 @@ export async function graph(ctx: Context, ref: string, options: { format?: strin
     return EXIT.ok;
   }
   const view = (await api.request<GraphView>('GET', route)).body;
-  if (ctx.out.format !== 'table') {
-    ctx.out.data(view);
-    return EXIT.ok;
-  }
+  ctx.out.show(view, () => printTree(ctx, view));
+  return EXIT.ok;
+}
+
+/** The DAG as an indented tree from its entry points; a step reached again is named, not repeated. */
+function printTree(ctx: Context, view: GraphView): void {
   const nodes = new Map(view.nodes.map((node) => [node.id, node]));
   const next = new Map<string, string[]>();
   for (const edge of view.edges) next.set(edge.from, [...(next.get(edge.from) ?? []), edge.to]);
@@ -91,5 +82,4 @@ export async function graph(ctx: Context, ref: string, options: { format?: strin
     for (const target of next.get(id) ?? []) walk(target, depth + 1);
   };
   for (const node of view.nodes) if (node.entryPoint) walk(node.id, 0);
-  return EXIT.ok;
 }

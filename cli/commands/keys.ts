@@ -47,19 +47,17 @@ export async function keysCreate(
   const { body } = await api.request<Key & { key: string }>('POST', '/api/ApiKey', {
     body: { name, role: options.role, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) },
   });
-  if (ctx.out.format !== 'table') ctx.out.data(body);
-  else {
+  ctx.out.show(body, () => {
     ctx.out.line(`Created ${body.role} key "${body.name}" (${body.id}). It is shown once:`);
     ctx.out.line(body.key);
-  }
+  });
   return EXIT.ok;
 }
 
 export async function keysList(ctx: Context): Promise<number> {
   const api = await ctx.api();
   const { body } = await api.request<Key[]>('GET', '/api/ApiKey');
-  if (ctx.out.format !== 'table') ctx.out.data(body);
-  else
+  ctx.out.show(body, () =>
     ctx.out.line(
       table(
         ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED', 'STATE'],
@@ -77,14 +75,14 @@ export async function keysList(ctx: Context): Promise<number> {
               : 'active',
         ]),
       ),
-    );
+    ),
+  );
   return EXIT.ok;
 }
 
 export async function keysRevoke(ctx: Context, id: string): Promise<number> {
   const api = await ctx.api();
   await api.request('DELETE', `/api/ApiKey/${encodeURIComponent(id)}`);
-  if (ctx.out.format !== 'table') ctx.out.data({ revoked: id });
-  else ctx.out.line(`Revoked key ${id}`);
+  ctx.out.show({ revoked: id }, () => ctx.out.line(`Revoked key ${id}`));
   return EXIT.ok;
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunListItem } from '../../api/orchestration/run-status';
-import type { RunStatus, RunSummary, StepState } from '../../domain/flow-types';
+import type { RunStatus, RunSummary, StepError, StepState } from '../../domain/flow-types';
 import { CliError, EXIT, type FlowApi } from '../client';
 import { duration, table } from '../output';
 import { findEntity, type Context } from './context';
@@ -28,6 +28,8 @@ async function readInput(text: string | undefined): Promise<unknown> {
     throw new CliError(`--input is not JSON: ${(error as Error).message}`, EXIT.usage);
   }
 }
+
+const errorText = (error: StepError) => `${error.type ? `${error.type}: ` : ''}${error.message}`;
 
 const MARKS: Record<StepState['status'], string> = {
   Pending: '·',
@@ -58,7 +60,7 @@ function stepLine(ctx: Context, step: StepState): string {
   const extra = [
     took,
     step.attempts > 1 ? `${step.attempts} attempts` : undefined,
-    step.error ? `${step.error.type ? `${step.error.type}: ` : ''}${step.error.message}` : undefined,
+    step.error ? errorText(step.error) : undefined,
     step.reason,
   ].filter(Boolean);
   return `  ${mark} ${step.name}  ${step.status}${extra.length ? `  ${extra.join(' · ')}` : ''}`;
@@ -81,7 +83,7 @@ async function follow(
   api: FlowApi,
   flowId: string,
   runId: string,
-  hint: string,
+  ref: string,
 ): Promise<RunSummary> {
   const seen = new Map<string, string>();
   const live = ctx.out.format === 'table';
@@ -90,7 +92,9 @@ async function follow(
   const onInterrupt = () => {
     detached = true;
     if (tty) process.stdout.write('\r\u001b[2K');
-    process.stderr.write(`\nDetached: run ${runId} goes on. Follow it again with: ${hint}\n`);
+    process.stderr.write(
+      `\nDetached: run ${runId} goes on. Follow it again with: flowctl status ${ref} --run ${runId} --wait\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
@@ -132,7 +136,7 @@ function closing(ctx: Context, run: RunSummary): number {
     ctx.out.color(
       'bold',
       `Run ${run.runId} ${ctx.out.color(tint, run.status)}${took}: ${decided(run)}/${run.totalSteps} steps decided`,
-    ) + (run.error ? `\n  ${run.error.type ? `${run.error.type}: ` : ''}${run.error.message}` : ''),
+    ) + (run.error ? `\n  ${errorText(run.error)}` : ''),
   );
   return exitCodeOf(run.status);
 }
@@ -156,21 +160,14 @@ export async function run(
     )
   ).body;
   if (!options.wait) {
-    if (ctx.out.format !== 'table') ctx.out.data(started);
-    else ctx.out.line(`Started run ${started.runId} of ${flow.name}@${flow.version}`);
+    ctx.out.show(started, () => ctx.out.line(`Started run ${started.runId} of ${flow.name}@${flow.version}`));
     return EXIT.ok;
   }
   if (ctx.out.format === 'table')
     ctx.out.line(
       `Run ${started.runId} of ${flow.name}@${flow.version} (correlation ${started.correlationId})`,
     );
-  const closed = await follow(
-    ctx,
-    api,
-    flow.id,
-    started.runId,
-    `flowctl status ${ref} --run ${started.runId} --wait`,
-  );
+  const closed = await follow(ctx, api, flow.id, started.runId, ref);
   return closing(ctx, closed);
 }
 
@@ -190,26 +187,19 @@ export async function status(
     )
   ).body;
   if (options.wait && OPEN.includes(current.status)) {
-    const closed = await follow(
-      ctx,
-      api,
-      flow.id,
-      current.runId,
-      `flowctl status ${ref} --run ${current.runId} --wait`,
-    );
+    const closed = await follow(ctx, api, flow.id, current.runId, ref);
     return closing(ctx, closed);
   }
-  if (ctx.out.format !== 'table') {
-    ctx.out.data(current);
-    return EXIT.ok;
-  }
+  ctx.out.show(current, () => printRun(ctx, `${flow.name}@${flow.version}`, current));
+  return EXIT.ok;
+}
+
+function printRun(ctx: Context, flow: string, current: RunSummary): void {
   ctx.out.line(
-    `Run ${current.runId} of ${flow.name}@${flow.version}: ${current.status} (${current.trigger}, started ${current.startedAt})`,
+    `Run ${current.runId} of ${flow}: ${current.status} (${current.trigger}, started ${current.startedAt})`,
   );
   for (const step of current.steps) ctx.out.line(stepLine(ctx, step));
-  if (current.error)
-    ctx.out.line(`  ${current.error.type ? `${current.error.type}: ` : ''}${current.error.message}`);
-  return EXIT.ok;
+  if (current.error) ctx.out.line(`  ${errorText(current.error)}`);
 }
 
 export async function runs(ctx: Context, ref: string, options: { limit?: string }): Promise<number> {
@@ -219,17 +209,15 @@ export async function runs(ctx: Context, ref: string, options: { limit?: string 
     'GET',
     `/api/Orchestration/runs/${flow.id}?limit=${encodeURIComponent(options.limit ?? '20')}`,
   );
-  if (ctx.out.format !== 'table') {
-    ctx.out.data(body);
-    return EXIT.ok;
-  }
-  ctx.out.line(
-    table(
-      ['RUN', 'STATUS', 'TRIGGER', 'STARTED', 'CLOSED'],
-      body.map((r) => [r.runId, r.status, r.trigger ?? '', r.startedAt ?? '', r.completedAt ?? '']),
-    ),
-  );
-  ctx.out.line(`${body.length} of ${headers.get('X-Total-Count') ?? body.length} runs`);
+  ctx.out.show(body, () => {
+    ctx.out.line(
+      table(
+        ['RUN', 'STATUS', 'TRIGGER', 'STARTED', 'CLOSED'],
+        body.map((r) => [r.runId, r.status, r.trigger ?? '', r.startedAt ?? '', r.completedAt ?? '']),
+      ),
+    );
+    ctx.out.line(`${body.length} of ${headers.get('X-Total-Count') ?? body.length} runs`);
+  });
   return EXIT.ok;
 }
 
@@ -240,7 +228,6 @@ export async function stop(ctx: Context, ref: string, options: { terminate?: boo
     'POST',
     `/api/Orchestration/stop/${flow.id}${options.terminate ? '?terminate=true' : ''}`,
   );
-  if (ctx.out.format !== 'table') ctx.out.data(body);
-  else ctx.out.line(`${body.message}: ${body.runIds.join(', ')}`);
+  ctx.out.show(body, () => ctx.out.line(`${body.message}: ${body.runIds.join(', ')}`));
   return EXIT.ok;
 }
