@@ -3,6 +3,7 @@ import { SERVER_OWNED_FIELDS } from './entities/base';
 import type { AnyEntityDefinition } from './entities/definition';
 import { json, ref } from './openapi-parts';
 import type { RouteSpec } from './routes/route';
+import { runListItemView, runView } from './orchestration/schemas';
 import { backfillBody, backfilled, scheduleView, triggered } from './schedules/schemas';
 
 const errorBody = z.object({
@@ -94,6 +95,8 @@ export function buildOpenApiDocument(
   schemas.ScheduleTriggered = toSchema(triggered, 'output');
   schemas.ScheduleBackfillRequest = toSchema(backfillBody, 'input');
   schemas.ScheduleBackfill = toSchema(backfilled, 'output');
+  schemas.Run = toSchema(runView, 'output');
+  schemas.RunListItem = toSchema(runListItemView, 'output');
 
   const paths: Record<string, Record<string, object>> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);

@@ -11,6 +11,7 @@ import {
   runOutcome,
   restorePreviousOutputs,
   stepInput,
+  withDecisions,
   withoutRepeatedOutputs,
   type Decisions,
   type RunPlan,
@@ -394,6 +395,98 @@ describe('applySkips', () => {
     });
     assert.notEqual(next, states);
     assert.equal(states.a?.status, 'Pending');
+  });
+});
+
+describe('withDecisions', () => {
+  /** Decides and records, as the interpreter does: skips applied first, then every decided step's trace. */
+  const record = (plan: RunPlan, states: Record<string, StepState>) => {
+    const decisions = decide(plan, states);
+    const skipped = applySkips(states, decisions.skipped, T1);
+    return withDecisions(plan, skipped, [
+      ...decisions.run.map((stepId) => ({ stepId, outcome: 'Run' as const })),
+      ...decisions.skipped.map((skip) => ({ ...skip, outcome: 'Skipped' as const })),
+    ]);
+  };
+
+  it('explains an entry point, and a skip with each predecessor and its state', () => {
+    const { plan, states } = setup([step('a', ['c']), step('b', ['c']), step('c'), step('d', [], 'Always')], {
+      a: 'Succeeded',
+      b: 'Failed',
+    });
+    const next = record(plan, states);
+    assert.deepEqual(next.c?.decision, {
+      condition: 'PreviousSuccess',
+      predecessors: [
+        { stepId: 'a', name: 'A', status: 'Succeeded' },
+        { stepId: 'b', name: 'B', status: 'Failed' },
+      ],
+      outcome: 'Skipped',
+      reason: 'PreviousSuccess not met: "B" Failed',
+    });
+    assert.equal(next.c?.reason, next.c?.decision?.reason, 'the skip reason and the trace agree');
+    assert.deepEqual(next.d?.decision, {
+      condition: 'Always',
+      predecessors: [],
+      outcome: 'Run',
+      reason: 'Always: an entry point',
+    });
+    assert.equal(next.a?.decision, undefined, 'a step decided earlier keeps what it had');
+  });
+
+  it('names what made a run condition hold, and the predecessors that did not count', () => {
+    const steps = [step('a', ['d']), step('b', ['d']), step('c', ['d']), step('d', [], 'PreviousFailure')];
+    const { plan, states } = setup(steps, { a: 'Failed', b: 'Succeeded', c: 'Skipped' });
+    assert.deepEqual(record(plan, states).d?.decision, {
+      condition: 'PreviousFailure',
+      predecessors: [
+        { stepId: 'a', name: 'A', status: 'Failed' },
+        { stepId: 'b', name: 'B', status: 'Succeeded' },
+        { stepId: 'c', name: 'C', status: 'Skipped' },
+      ],
+      outcome: 'Run',
+      reason: 'PreviousFailure met: "A" Failed; did not run: "C" Skipped',
+    });
+    const success = setup([step('a', ['b']), step('b')], { a: 'Succeeded' });
+    assert.equal(
+      record(success.plan, success.states).b?.decision?.reason,
+      'PreviousSuccess met: "A" Succeeded',
+    );
+    const always = setup([step('a', ['b']), step('b', [], 'Always')], { a: 'Failed' });
+    assert.equal(record(always.plan, always.states).b?.decision?.reason, 'Always: "A" Failed');
+    const entry = setup([step('a')]);
+    assert.equal(
+      record(entry.plan, entry.states).a?.decision?.reason,
+      'entry point: no previous step, the start counts as a success',
+    );
+  });
+
+  it('sees a cascade of skips decided in the same call', () => {
+    const { plan, states } = setup([step('a', ['b']), step('b', ['c']), step('c', [], 'Always')], {
+      a: 'Failed',
+    });
+    const next = record(plan, states);
+    assert.equal(next.b?.decision?.outcome, 'Skipped');
+    assert.deepEqual(next.c?.decision, {
+      condition: 'Always',
+      predecessors: [{ stepId: 'b', name: 'B', status: 'Skipped' }],
+      outcome: 'Skipped',
+      reason: 'no predecessor ran: "B" Skipped',
+    });
+  });
+
+  it('records a cancel with its reason, and leaves the input alone', () => {
+    const { plan, states } = setup([step('a', ['b']), step('b')], { a: 'Cancelled' });
+    const cancelled = cancelPending(states, 'stopped', T1);
+    const next = withDecisions(plan, cancelled, [{ stepId: 'b', outcome: 'Cancelled', reason: 'stopped' }]);
+    assert.deepEqual(next.b?.decision, {
+      condition: 'PreviousSuccess',
+      predecessors: [{ stepId: 'a', name: 'A', status: 'Cancelled' }],
+      outcome: 'Cancelled',
+      reason: 'stopped',
+    });
+    assert.equal(cancelled.b?.decision, undefined);
+    assert.equal(withDecisions(plan, cancelled, []), cancelled, 'nothing decided: the same record');
   });
 });
 

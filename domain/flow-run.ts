@@ -29,6 +29,7 @@ import type {
   FlowSnapshot,
   PreviousStepResult,
   SnapshotStep,
+  StepDecision,
   StepState,
   StepStatus,
 } from './flow-types';
@@ -146,6 +147,57 @@ export function applySkips(
     next[stepId] = { ...stateOf(states, stepId), status: 'Skipped', reason, completedAt: at };
   }
   return next;
+}
+
+/** A decided step as {@link withDecisions} records it: a skip or cancel says why; a run's reason is derived. */
+export type DecidedStep =
+  { stepId: string; outcome: 'Run' } | { stepId: string; outcome: 'Skipped' | 'Cancelled'; reason: string };
+
+/**
+ * Returns a new states record in which each decided step carries its {@link StepDecision}: its entry condition, its
+ * predecessors' states as `states` has them (call it after `applySkips` or `cancelPending`, so a cascade's skips are
+ * in), the outcome and the reason. A run's reason names what made its condition hold:
+ * - `entry point: no previous step, the start counts as a success` (`Always` entry points: `Always: an entry point`);
+ * - `PreviousSuccess met: "A" Succeeded`, `PreviousFailure met: "A" Failed`, `Always: "A" Failed` — the predecessors
+ *   that ran (for PreviousFailure, those that failed);
+ * - followed by `; did not run: "B" Skipped` when some predecessors did not run (they do not count).
+ */
+export function withDecisions(
+  plan: RunPlan,
+  states: Record<string, StepState>,
+  decided: readonly DecidedStep[],
+): Record<string, StepState> {
+  if (decided.length === 0) return states;
+  const next = { ...states };
+  for (const step of decided) {
+    const { entryCondition: condition } = stepOf(plan, step.stepId);
+    const predecessors = listOf(plan.predecessors, step.stepId).map((id) => {
+      const { name, status } = stateOf(states, id);
+      return { stepId: id, name, status };
+    });
+    const reason = step.outcome === 'Run' ? runReason(condition, predecessors) : step.reason;
+    const decision: StepDecision = { condition, predecessors, outcome: step.outcome, reason };
+    next[step.stepId] = { ...stateOf(states, step.stepId), decision };
+  }
+  return next;
+}
+
+function runReason(condition: StepDecision['condition'], predecessors: StepDecision['predecessors']): string {
+  if (predecessors.length === 0)
+    return condition === 'Always'
+      ? 'Always: an entry point'
+      : 'entry point: no previous step, the start counts as a success';
+  const list = (steps: StepDecision['predecessors']): string =>
+    steps.map((p) => `${JSON.stringify(p.name)} ${p.status}`).join(', ');
+  const ran = predecessors.filter((p) => p.status === 'Succeeded' || p.status === 'Failed');
+  const notRun = predecessors.filter((p) => p.status !== 'Succeeded' && p.status !== 'Failed');
+  const held =
+    condition === 'PreviousFailure'
+      ? `PreviousFailure met: ${list(ran.filter((p) => p.status === 'Failed'))}`
+      : condition === 'Always'
+        ? `Always: ${list(ran)}`
+        : `${condition} met: ${list(ran)}`;
+  return notRun.length > 0 ? `${held}; did not run: ${list(notRun)}` : held;
 }
 
 /**

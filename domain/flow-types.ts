@@ -156,6 +156,19 @@ export interface StepState {
   error?: StepError;
   /** Why a step was Skipped or Cancelled: which condition, over which predecessors. */
   reason?: string;
+  /** How the step was decided, once it is (runs from patch `decision-trace` on; not rebuilt for terminated runs). */
+  decision?: StepDecision;
+}
+
+/**
+ * Why a step ran, was skipped or was cancelled before it ran: its entry condition, each predecessor's state when the
+ * step was decided (workflow order), the outcome and the reason in words (`PreviousSuccess not met: "Fetch" Failed`).
+ */
+export interface StepDecision {
+  condition: EntryCondition;
+  predecessors: Array<{ stepId: string; name: string; status: StepStatus }>;
+  outcome: 'Run' | 'Skipped' | 'Cancelled';
+  reason: string;
 }
 
 /** A run's status: the `status` query while it runs, the workflow result once it closed. */

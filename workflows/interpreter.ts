@@ -34,6 +34,7 @@ import {
   progress,
   runOutcome,
   stepInput,
+  withDecisions,
   withoutRepeatedOutputs,
   type RunPlan,
 } from '../domain/flow-run';
@@ -77,6 +78,8 @@ const local = proxyLocalActivities<OrchestratorActivities>({
 export const LOCAL_SNAPSHOT_PATCH = 'snapshot-local-activity';
 /** Runs from this change on send each predecessor's output once per invocation (in `input` only). */
 export const STEP_DATA_ONCE_PATCH = 'step-data-once';
+/** Runs from this change on record how each step was decided (`StepState.decision`) in their status. */
+export const DECISION_TRACE_PATCH = 'decision-trace';
 
 /**
  * The run's definition: the one the starter passed (a manual start loads and validates it anyway, so passing it
@@ -184,6 +187,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   const runPlan = planRun(snapshot);
   loaded.plan = runPlan;
   states = initialStepStates(runPlan);
+  const traced = patched(DECISION_TRACE_PATCH);
   const maxConcurrent = input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
   const inFlight = new Set<string>();
   const waiting: string[] = [];
@@ -249,6 +253,11 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   const pump = () => {
     const decisions = decide(runPlan, states, new Set([...inFlight, ...waiting]));
     states = applySkips(states, decisions.skipped, now());
+    if (traced)
+      states = withDecisions(runPlan, states, [
+        ...decisions.run.map((stepId) => ({ stepId, outcome: 'Run' as const })),
+        ...decisions.skipped.map((skip) => ({ ...skip, outcome: 'Skipped' as const })),
+      ]);
     waiting.push(...decisions.run);
     while (inFlight.size < maxConcurrent && waiting.length > 0) {
       const stepId = waiting.shift()!;
@@ -268,7 +277,17 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     // Stop: running steps were asked to cancel; wait for them to settle, mark the rest, end Cancelled.
     await CancellationScope.nonCancellable(() => condition(() => inFlight.size === 0));
     waiting.length = 0;
-    states = cancelPending(states, 'the run was stopped before the step was decided', now());
+    const reason = 'the run was stopped before the step was decided';
+    const undecided = runPlan.stepIds.filter(
+      (id) => states[id]?.status === 'Pending' && !states[id].decision,
+    );
+    states = cancelPending(states, reason, now());
+    if (traced)
+      states = withDecisions(
+        runPlan,
+        states,
+        undecided.map((stepId) => ({ stepId, outcome: 'Cancelled' as const, reason })),
+      );
     const final = finish('Cancelled');
     upsertMemo({ summary: { ...final, steps: final.steps.map(({ output: _output, ...rest }) => rest) } });
     throw error;

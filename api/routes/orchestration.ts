@@ -3,7 +3,7 @@ import type { PrismaClient } from '../../prisma/client';
 import { recordAudit } from '../audit/audit';
 import { ValidationError } from '../errors';
 import { requestAuth } from '../middleware/authorize';
-import { error, guidParam, json, pageParams } from '../openapi-parts';
+import { error, guidParam, json, pageParams, ref } from '../openapi-parts';
 import type { OrchestrationService } from '../orchestration/service';
 import { pagination, parseGuidParam, parseOrThrow } from '../validation';
 import type { RouteSpec } from './route';
@@ -35,7 +35,7 @@ const runStatus = {
   description:
     'The run: status (Running, Completed, Failed, Cancelled, Terminated, TimedOut), times, correlation ID, and ' +
     'each step with its state, attempts, times, output or error, and why it was skipped',
-  ...json({ type: 'object' }),
+  ...json(ref('Run')),
 };
 
 /** `/api/Orchestration`: start and stop (operator, audited), status and runs (viewer). */
@@ -165,7 +165,7 @@ export function orchestrationRoutes(service: OrchestrationService, prisma: Prism
           200: {
             description: 'A page of runs; the total count is in X-Total-Count',
             headers: { 'X-Total-Count': { schema: { type: 'integer' } } },
-            ...json({ type: 'array', items: { type: 'object' } }),
+            ...json({ type: 'array', items: ref('RunListItem') }),
           },
           400: bad,
           503: unavailable,

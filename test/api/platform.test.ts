@@ -241,6 +241,8 @@ describe('platform', () => {
         'ScheduleBackfill',
         'ScheduleBackfillRequest',
         'ScheduleTriggered',
+        'Run',
+        'RunListItem',
       ];
       assert.deepEqual(
         names,

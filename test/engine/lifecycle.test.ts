@@ -163,6 +163,19 @@ describe('run lifecycle through Temporal', () => {
         { name: 'Last', status: 'Cancelled', reason: 'the run was stopped before the step was decided' },
       ],
     );
+    // The trace: Stoppable was decided to run; the others were cancelled undecided, their predecessors as they were.
+    assert.deepEqual(
+      summary.steps.map(({ name, decision }) => [
+        name,
+        decision?.outcome,
+        decision?.predecessors.map((p) => `${p.name} ${p.status}`),
+      ]),
+      [
+        ['Stoppable', 'Run', []],
+        ['After', 'Cancelled', ['Stoppable Cancelled']],
+        ['Last', 'Cancelled', ['After Cancelled']],
+      ],
+    );
     assert.equal(summary.completedSteps, 3);
     assert.deepEqual(summary.currentSteps, []);
     await eventually('the processor to see the abort', () =>

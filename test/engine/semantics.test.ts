@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { runListItemView, runView } from '../../api/orchestration/schemas';
 import type { RunSummary } from '../../domain/flow-types';
 import { scriptedProcessor, type Echo } from '../fixtures/scripted-processor';
 import { ISO_TIMESTAMP } from '../support/assertions';
@@ -92,6 +93,38 @@ describe('interpreter semantics through Temporal', () => {
     const fetch = summary.steps.find((s) => s.name === 'Fetch')!;
     assert.equal(fetch.attempts, 2);
     assert.equal(fetch.error?.message, 'scripted failure');
+    assert.deepEqual(runView.parse(summary), summary, 'the answer is what OpenAPI documents');
+    const runs = await engine.api.request<unknown[]>('GET', `/api/Orchestration/runs/${flow.flowId}`);
+    assert.equal(runs.body.length, 1);
+    assert.deepEqual(runListItemView.parse(runs.body[0]), runs.body[0]);
+    // The decision trace: each step's condition, its predecessors as they were when it was decided, and why.
+    const fetched = [{ stepId: fetch.stepId, name: 'Fetch', status: 'Failed' }];
+    assert.deepEqual(
+      summary.steps.map((s) => ({ name: s.name, ...s.decision })),
+      [
+        {
+          name: 'Fetch',
+          condition: 'PreviousSuccess',
+          predecessors: [],
+          outcome: 'Run',
+          reason: 'entry point: no previous step, the start counts as a success',
+        },
+        {
+          name: 'Parse',
+          condition: 'PreviousSuccess',
+          predecessors: fetched,
+          outcome: 'Skipped',
+          reason: 'PreviousSuccess not met: "Fetch" Failed',
+        },
+        {
+          name: 'Alert',
+          condition: 'PreviousFailure',
+          predecessors: fetched,
+          outcome: 'Run',
+          reason: 'PreviousFailure met: "Fetch" Failed',
+        },
+      ],
+    );
   });
 
   it('evaluates each condition after a succeeded, a failed and a skipped predecessor', async () => {

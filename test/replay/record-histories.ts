@@ -25,9 +25,10 @@ import { unique } from '../support/fixtures';
  * One folder per interpreter generation; older generations stay, so runs recorded before a patch keep replaying.
  * v1: definition loaded by a regular activity. v2: manual runs carry the definition in their input; runs started
  * without it (schedules) load it with a local activity (patch `snapshot-local-activity`). v3: each predecessor's output
- * travels once per invocation, in `input` (patch `step-data-once`); payloads encrypted with the fixture codec.
+ * travels once per invocation, in `input` (patch `step-data-once`); payloads encrypted with the fixture codec. v4: each
+ * decided step's trace in status (patch `decision-trace`).
  */
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v3');
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v4');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { decodeArrayFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { RunSummary } from '../../domain/flow-types';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { orchestratorSinks, workflowInterceptorModules } from '../../workers/orchestrator-worker';
@@ -42,13 +44,38 @@ async function histories() {
 
 describe('replay of recorded interpreter histories', () => {
   it('has the representative histories', async () => {
-    // v2 added the scheduled run that loads its definition; v3 recorded the same scenarios as v2.
+    // v2 added the scheduled run that loads its definition; v3 and v4 recorded the same scenarios as v2.
     const v1 = ['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'];
     const v2 = [...v1.slice(0, 4), 'scheduled-local-load', 'unhandled-failure'];
+    const named = (generation: string, scenarios: string[]) => scenarios.map((n) => `${generation}/${n}`);
     assert.deepEqual(
       (await histories()).map((h) => h.name),
-      [...v1.map((n) => `v1/${n}`), ...v2.map((n) => `v2/${n}`), ...v2.map((n) => `v3/${n}`)],
+      [...named('v1', v1), ...named('v2', v2), ...named('v3', v2), ...named('v4', v2)],
     );
+  });
+
+  it('records each decision from v4 on, and none before', async () => {
+    const converter = loadDataConverter(dataConverter(fixtureCodec));
+    const resultOf = async (name: string) => {
+      const recorded = (await histories()).find((h) => h.name === name);
+      const completed = recorded?.history.events?.find((e) => e.workflowExecutionCompletedEventAttributes);
+      const payloads = completed?.workflowExecutionCompletedEventAttributes?.result?.payloads;
+      return (await decodeArrayFromPayloads(converter, payloads))[0] as RunSummary;
+    };
+    const decisions = (summary: RunSummary) =>
+      Object.fromEntries(
+        summary.steps.map((s) => [s.name, s.decision && [s.decision.outcome, s.decision.reason]]),
+      );
+    assert.deepEqual(decisions(await resultOf('v4/handled-failure')), {
+      Fetch: ['Run', 'entry point: no previous step, the start counts as a success'],
+      Parse: ['Skipped', 'PreviousSuccess not met: "Fetch" Failed'],
+      Alert: ['Run', 'PreviousFailure met: "Fetch" Failed'],
+    });
+    assert.deepEqual(decisions(await resultOf('v3/handled-failure')), {
+      Fetch: undefined,
+      Parse: undefined,
+      Alert: undefined,
+    });
   });
 
   it('replays every history on the current interpreter, with the interceptors production registers', async () => {

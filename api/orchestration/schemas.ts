@@ -1,0 +1,84 @@
+/**
+ * The shapes the run routes answer, for the OpenAPI document (and so for typed clients such as the console). The
+ * interpreter builds these values (domain/flow-types.ts `RunSummary`); the types there are the source, these zod
+ * schemas describe them, and `test/engine/semantics.test.ts` checks real answers against them (strict objects: no
+ * field goes undocumented).
+ */
+import { z } from 'zod';
+import { ENTRY_CONDITIONS, RUN_STATUSES, STEP_STATUSES } from '../../domain/flow-types';
+
+const instant = z.iso.datetime({ offset: true });
+const trigger = z.enum(['manual', 'schedule']);
+
+const stepError = z.strictObject({
+  message: z.string(),
+  type: z.string().optional(),
+  details: z.unknown().optional().meta({ description: 'Structured details, e.g. schema violations.' }),
+});
+
+export const stepDecisionView = z.strictObject({
+  condition: z.enum(ENTRY_CONDITIONS),
+  predecessors: z
+    .array(z.strictObject({ stepId: z.string(), name: z.string(), status: z.enum(STEP_STATUSES) }))
+    .meta({ description: "Each predecessor's state when the step was decided, in workflow order." }),
+  outcome: z.enum(['Run', 'Skipped', 'Cancelled']),
+  reason: z.string().meta({ description: 'Why, in words: e.g. `PreviousSuccess not met: "Fetch" Failed`.' }),
+});
+
+export const stepStateView = z.strictObject({
+  stepId: z.string(),
+  name: z.string(),
+  processor: z.string().nullable().meta({ description: "`name@version` of the step's processor." }),
+  status: z.enum(STEP_STATUSES),
+  attempts: z.number().int(),
+  startedAt: instant.optional(),
+  completedAt: instant.optional(),
+  output: z.unknown().optional().meta({
+    description:
+      'The output; a large one is a reference `{ $ref, size, contentType, href }` whose href downloads it.',
+  }),
+  error: stepError.optional(),
+  reason: z.string().optional().meta({ description: 'Why the step was Skipped or Cancelled.' }),
+  decision: stepDecisionView
+    .optional()
+    .meta({ description: 'How the step was decided (runs from v4 of the interpreter).' }),
+});
+
+export const runView = z.strictObject({
+  orchestratedFlowId: z.string(),
+  orchestratedFlowName: z.string(),
+  workflowId: z.string(),
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  trigger,
+  correlationId: z.string(),
+  startedAt: instant,
+  completedAt: instant.optional(),
+  completedSteps: z.number().int(),
+  totalSteps: z.number().int(),
+  currentSteps: z.array(z.string()).meta({ description: 'IDs of the Running steps.' }),
+  steps: z.array(stepStateView),
+  definition: z
+    .object({
+      orchestratedFlow: z.strictObject({ id: z.string(), version: z.string(), name: z.string() }),
+      workflow: z.strictObject({ id: z.string(), version: z.string(), name: z.string() }),
+      hash: z.string(),
+    })
+    .optional()
+    .meta({ description: 'Which definition the run follows, once loaded.' }),
+  unhandledFailures: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Step IDs whose failure nothing handled.' }),
+  error: stepError.optional(),
+});
+
+export const runListItemView = z.strictObject({
+  runId: z.string(),
+  workflowId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  trigger,
+  correlationId: z.string().nullable(),
+  startedAt: instant,
+  completedAt: instant.nullable(),
+});
