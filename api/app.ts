@@ -159,6 +159,17 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
 }
 
 /**
+ * The OpenAPI document of the API `deps` would build, without serving it (`npm run schemas` writes it to
+ * schemas/openapi.json, which the console's typed client is generated from). Builds the route table only: nothing
+ * is connected or queried.
+ */
+export function openApiDocument(deps: AppDeps): object {
+  const metrics = deps.metrics ?? new ApiMetrics(() => poolFigures(deps.prisma));
+  const routes = routeTable(deps, { metrics, keys: new ApiKeyStore(deps.prisma) });
+  return buildOpenApiDocument(routes, ENTITIES, deps.version ?? '0.1.0');
+}
+
+/**
  * Builds the express application. Every route comes from one table that registers it, guards it (authentication,
  * role, rate limit, audit of refusals) and documents it in OpenAPI. Thin: routes parse, services decide, one
  * middleware maps errors.

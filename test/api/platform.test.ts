@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../infra/config';
 import { findFreePort } from '../../infra/ports';
 import { startTestApi, type TestApi } from '../support/api';
 import { assertError, UUID } from '../support/assertions';
@@ -176,6 +179,13 @@ describe('platform', () => {
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
       doc = response.body;
+    });
+
+    it('is committed as schemas/openapi.json (what the console is typed from), and that copy is fresh', async () => {
+      const committed: unknown = JSON.parse(
+        await readFile(path.join(PROJECT_ROOT, 'schemas/openapi.json'), 'utf8'),
+      );
+      assert.deepEqual(committed, doc, 'schemas/openapi.json is stale: run npm run schemas');
     });
 
     it('is OpenAPI 3.1 with a path for every route', () => {
