@@ -1,13 +1,26 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { importX } from 'eslint-plugin-import-x';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', '.tools/', 'prisma/generated/', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.data/',
+      '.tools/',
+      'prisma/generated/',
+      'eslint.config.mjs',
+      'console/dist/',
+      'console/src/api/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,7 +28,7 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.tsx', '.js'] } } },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -65,6 +78,43 @@ export default tseslint.config(
               group: ['**/activities/**', '**/activities'],
               allowTypeImports: true,
               message: 'Workflows couple to activities by type only (use proxyActivities).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console: a browser app (console/tsconfig.json). React's hook rules; no Node builtins outside its unit
+    // tests and its build scripts, so nothing server-side slips into the bundle.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: { globals: globals.browser },
+    // ESM-only packages (vite, react's plugin) need a resolver that reads package exports.
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js'] })] },
+  },
+  {
+    files: ['console/src/**/*.ts', 'console/src/**/*.tsx'],
+    ignores: ['console/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'The console runs in the browser: no Node builtins.',
+          })),
+          patterns: [
+            {
+              group: [
+                '**/api/*',
+                '!**/src/api/*',
+                '**/domain/**',
+                '**/infra/**',
+                '**/activities/**',
+                '**/workflows/**',
+              ],
+              message: 'The console uses only the public REST API, never server code.',
             },
           ],
         },
