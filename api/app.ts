@@ -14,6 +14,8 @@ import { poolFigures, type PrismaClient } from '../prisma/client';
 import { ApiKeyStore } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { JwtVerifier, type JwtSettings } from './auth/jwt';
+import { OidcLogin, type OidcLoginSettings } from './auth/oidc-login';
+import { SessionStore } from './auth/sessions';
 import { CrudService } from './crud-service';
 import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
@@ -34,6 +36,7 @@ import { healthRoutes } from './routes/health';
 import { orchestrationRoutes } from './routes/orchestration';
 import { expressPath, type RouteSpec } from './routes/route';
 import { scheduleRoutes } from './routes/schedules';
+import { sessionRoutes } from './routes/session';
 import { OrchestrationService } from './orchestration/service';
 import { withScheduleSync } from './schedules/entity';
 import { ScheduleService } from './schedules/service';
@@ -60,6 +63,12 @@ export interface SecurityOptions {
   devUiOrigins?: readonly string[];
   /** Number of proxies in front of the API (express `trust proxy`), so rate limits see real client IPs. */
   trustProxy?: number;
+  /** SESSION_TTL_MINUTES: the longest a console session lives; default 480 (8 hours). */
+  sessionTtlMinutes?: number;
+  /** Console single sign-on (authorization code + PKCE); needs `jwt` (the issuer) too. */
+  oidcLogin?: OidcLoginSettings;
+  /** Where the console links runs in the Temporal Web UI (default: the first Temporal UI origin, if any). */
+  temporalUiUrl?: string;
 }
 
 export interface AppDeps {
@@ -87,10 +96,45 @@ export interface AppDeps {
 }
 
 const BUNDLE_PATH_PREFIX = '/api/Bundle/';
+const DEFAULT_SESSION_TTL_MINUTES = 480;
+
+/** Who is calling and how much they may: what the guards and the session routes share. */
+interface AuthServices {
+  keys: ApiKeyStore;
+  sessions: SessionStore;
+  authenticator: Authenticator;
+  limits: RateLimits;
+  oidc?: OidcLogin;
+}
+
+function authServices(deps: AppDeps): AuthServices {
+  const { prisma, security = {} } = deps;
+  const keys = new ApiKeyStore(prisma);
+  const sessions = new SessionStore(
+    prisma,
+    (security.sessionTtlMinutes ?? DEFAULT_SESSION_TTL_MINUTES) * 60_000,
+  );
+  const jwt = security.jwt ? new JwtVerifier(security.jwt) : undefined;
+  const authenticator = new Authenticator({
+    keys,
+    sessions,
+    ...(jwt ? { jwt } : {}),
+    authOff: security.authMode === 'off',
+  });
+  const limits = new RateLimits({ ...SECURITY_DEFAULTS.rateLimits, ...security.rateLimits });
+  const oidc =
+    jwt && security.jwt && security.oidcLogin
+      ? new OidcLogin(jwt, security.jwt.issuer, security.oidcLogin)
+      : undefined;
+  return { keys, sessions, authenticator, limits, ...(oidc ? { oidc } : {}) };
+}
 
 /** Every route the API serves, in registration order. */
-function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKeyStore }): RouteSpec[] {
+function routeTable(deps: AppDeps, services: AuthServices & { metrics: ApiMetrics }): RouteSpec[] {
   const { prisma, temporal, namespace = 'default', orchestratorTaskQueue } = deps;
+  const security = deps.security ?? {};
+  const temporalUiUrl =
+    security.temporalUiUrl ?? security.temporalUiOrigins?.[0] ?? security.devUiOrigins?.[0];
   const dataPlane = deps.data ?? postgresDataPlane(prisma, deps.codec.keyRing);
   const masker = SecretMasker.fromList(deps.security?.secretKeys ?? SECURITY_DEFAULTS.secretKeys);
   const crud = new CrudService(prisma, masker);
@@ -143,6 +187,14 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
       new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics, dataPlane),
       prisma,
     ),
+    ...sessionRoutes({
+      prisma,
+      authenticator: services.authenticator,
+      sessions: services.sessions,
+      limits: services.limits,
+      ...(services.oidc ? { oidc: services.oidc } : {}),
+      ...(temporalUiUrl ? { temporalUi: { url: temporalUiUrl, namespace } } : {}),
+    }),
     ...apiKeyRoutes(prisma, services.keys),
     ...auditRoutes(prisma),
     ...codecRoutes(deps.codec),
@@ -165,7 +217,7 @@ function routeTable(deps: AppDeps, services: { metrics: ApiMetrics; keys: ApiKey
  */
 export function openApiDocument(deps: AppDeps): object {
   const metrics = deps.metrics ?? new ApiMetrics(() => poolFigures(deps.prisma));
-  const routes = routeTable(deps, { metrics, keys: new ApiKeyStore(deps.prisma) });
+  const routes = routeTable(deps, { metrics, ...authServices(deps) });
   return buildOpenApiDocument(routes, ENTITIES, deps.version ?? '0.1.0');
 }
 
@@ -177,13 +229,8 @@ export function openApiDocument(deps: AppDeps): object {
 export function createApp(deps: AppDeps): Express {
   const { prisma, logger, bodyLimit = '1mb', version = '0.1.0', security = {} } = deps;
   const metrics = deps.metrics ?? new ApiMetrics(() => poolFigures(prisma));
-  const keys = new ApiKeyStore(prisma);
-  const authenticator = new Authenticator({
-    keys,
-    ...(security.jwt ? { jwt: new JwtVerifier(security.jwt) } : {}),
-    authOff: security.authMode === 'off',
-  });
-  const limits = new RateLimits({ ...SECURITY_DEFAULTS.rateLimits, ...security.rateLimits });
+  const services = authServices(deps);
+  const { authenticator, limits } = services;
   const guardDeps = {
     authenticator,
     limits,
@@ -208,7 +255,7 @@ export function createApp(deps: AppDeps): Express {
   const jsonBody = express.json({ limit: bodyLimit, strict: false });
   app.use((req, res, next) => (req.path.startsWith(BUNDLE_PATH_PREFIX) ? next() : jsonBody(req, res, next)));
 
-  const routes = routeTable(deps, { metrics, keys });
+  const routes = routeTable(deps, { metrics, ...services });
   const openApi = buildOpenApiDocument(routes, ENTITIES, version);
   const serveOpenApi: RequestHandler = (_req, res) => {
     res.json(openApi);

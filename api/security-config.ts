@@ -34,6 +34,17 @@ export function securityFromConfig(config: Config): SecurityOptions {
     secretKeys: config.SECRET_KEYS,
     temporalUiOrigins: commaList(config.TEMPORAL_UI_ORIGIN),
     trustProxy: config.TRUST_PROXY,
+    sessionTtlMinutes: config.SESSION_TTL_MINUTES,
+    ...(config.AUTH_OIDC_CLIENT_ID
+      ? {
+          oidcLogin: {
+            clientId: config.AUTH_OIDC_CLIENT_ID,
+            scope: config.AUTH_OIDC_SCOPE,
+            ...(config.AUTH_OIDC_CLIENT_SECRET ? { clientSecret: config.AUTH_OIDC_CLIENT_SECRET } : {}),
+          },
+        }
+      : {}),
+    ...(config.TEMPORAL_UI_URL ? { temporalUiUrl: config.TEMPORAL_UI_URL } : {}),
   };
 }
 

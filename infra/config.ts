@@ -97,6 +97,13 @@ const configSchema = z.object({
   AUTH_JWT_ROLE_MAP: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Allowed clock skew for `exp` / `nbf`, in seconds. */
   AUTH_JWT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
+  /** The console's single sign-on client at AUTH_JWT_ISSUER (authorization code + PKCE); unset: API-key login only. */
+  AUTH_OIDC_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** Only for an issuer whose clients must be confidential; a public client with PKCE needs none. */
+  AUTH_OIDC_CLIENT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  AUTH_OIDC_SCOPE: z.string().min(1).default('openid profile'),
+  /** The longest a console session lives, in minutes (a session from an OIDC token also ends with the token). */
+  SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(10_080).default(480),
   /** `true`: `GET /metrics` answers without a credential (for a scraper on a private network that cannot send one). */
   METRICS_PUBLIC: booleanFlag,
   /** Requests per minute per principal (reads); writes and starts have their own, stricter budgets. Per API replica. */
@@ -121,6 +128,8 @@ const configSchema = z.object({
   TRUST_PROXY: z.coerce.number().int().min(0).default(0),
   /** Comma-separated origins allowed by CORS; unset: no cross-origin access. */
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Where the console links a run in the Temporal Web UI; default: the first TEMPORAL_UI_ORIGIN. */
+  TEMPORAL_UI_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   /** Origin(s) of the Temporal Web UI that calls the codec endpoint (`/codec/*`) from the browser, comma-separated. */
   TEMPORAL_UI_ORIGIN: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Serve HTTPS with this certificate and key (PEM files); both or neither. */
@@ -184,6 +193,12 @@ const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
       code: 'custom',
       path: ['AUTH_JWT_AUDIENCE'],
       message: 'is required with AUTH_JWT_ISSUER',
+    });
+  if (config.AUTH_OIDC_CLIENT_ID && !config.AUTH_JWT_ISSUER)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_OIDC_CLIENT_ID'],
+      message: 'needs AUTH_JWT_ISSUER (the issuer the console signs in with)',
     });
   if (Boolean(config.TLS_CERT_PATH) !== Boolean(config.TLS_KEY_PATH))
     ctx.addIssue({

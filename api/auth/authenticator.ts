@@ -3,6 +3,7 @@ import type { ApiKeyStore } from './api-keys';
 import { InvalidTokenError, JwksUnavailableError, looksLikeJwt, type JwtVerifier } from './jwt';
 import { NoRoleError, UnauthenticatedError, type Principal } from './principal';
 import { ServiceUnavailableError } from '../errors';
+import { sessionToken, type SessionStore } from './sessions';
 
 /** The longest credential we look at; anything longer is malformed. */
 const MAX_CREDENTIAL_LENGTH = 8_192;
@@ -25,13 +26,18 @@ export function offeredCredential(req: Request): string | undefined {
 
 export interface AuthenticatorOptions {
   keys: ApiKeyStore;
+  /** Console sessions: the session cookie authenticates a request that sends no other credential. */
+  sessions?: SessionStore;
   /** Set when an OIDC issuer is configured. */
   jwt?: JwtVerifier;
   /** AUTH_MODE=off: everyone is an admin (local experiments only). */
   authOff?: boolean;
 }
 
-/** Turns a request's credential (an API key or an OIDC JWT) into a principal with a role. */
+/**
+ * Turns a request's credential — an API key or an OIDC JWT in a header, else a console session cookie — into a
+ * principal with a role.
+ */
 export class Authenticator {
   constructor(private readonly options: AuthenticatorOptions) {}
 
@@ -46,18 +52,44 @@ export class Authenticator {
   async authenticate(req: Request): Promise<Principal> {
     if (this.options.authOff) return { name: 'anonymous', role: 'admin', kind: 'authOff' };
     const credential = offeredCredential(req);
-    if (credential === undefined) throw new UnauthenticatedError('no credential');
-    if (this.options.jwt && looksLikeJwt(credential)) return this.fromJwt(this.options.jwt, credential);
-    const principal = await this.options.keys.authenticate(credential);
+    if (credential === undefined) return this.fromSession(req);
+    if (this.options.jwt && looksLikeJwt(credential)) return this.fromJwt(credential);
+    return this.fromApiKey(credential);
+  }
+
+  /** The principal of an API key. @throws UnauthenticatedError for an unknown, expired or revoked key. */
+  async fromApiKey(secret: string): Promise<Principal> {
+    const principal = await this.options.keys.authenticate(secret);
     if (!principal) throw new UnauthenticatedError('unknown, expired or revoked API key');
     return principal;
   }
 
-  private async fromJwt(verifier: JwtVerifier, token: string): Promise<Principal> {
+  private async fromSession(req: Request): Promise<Principal> {
+    const token = this.options.sessions ? sessionToken(req) : undefined;
+    if (token === undefined) throw new UnauthenticatedError('no credential');
+    const principal = await this.options.sessions!.authenticate(token);
+    if (!principal) throw new UnauthenticatedError('unknown or ended session');
+    return principal;
+  }
+
+  /**
+   * The principal of an OIDC JWT.
+   * @throws UnauthenticatedError for a bad token (or when no issuer is configured), NoRoleError when it maps to none
+   *   of our roles, ServiceUnavailableError when the issuer's keys cannot be fetched.
+   */
+  async fromJwt(token: string): Promise<Principal & { expiresAt?: Date }> {
+    const verifier = this.options.jwt;
+    if (!verifier) throw new UnauthenticatedError('no OIDC issuer is configured');
     try {
       const identity = await verifier.verify(token);
       if (!identity.role) throw new NoRoleError(identity.principal);
-      return { name: identity.principal, role: identity.role, kind: 'jwt' };
+      const exp = identity.claims.exp;
+      return {
+        name: identity.principal,
+        role: identity.role,
+        kind: 'jwt',
+        ...(typeof exp === 'number' ? { expiresAt: new Date(exp * 1000) } : {}),
+      };
     } catch (error) {
       if (error instanceof JwksUnavailableError)
         throw new ServiceUnavailableError('The identity provider', 'its signing keys cannot be fetched');

@@ -248,7 +248,47 @@ export class JwtVerifier {
     return this.keySet;
   }
 
+  /**
+   * The issuer's login endpoints (for the console's authorization code + PKCE login), from its discovery document.
+   * Tokens and codes travel to them, so they follow the same rule as the JWKS: https, or http on the origin of an
+   * http issuer. Throws `JwksUnavailableError` when discovery fails or names unusable endpoints.
+   */
+  async loginEndpoints(): Promise<{ authorizationEndpoint: URL; tokenEndpoint: URL }> {
+    const { document, fail } = await this.discovery();
+    const endpoint = (field: 'authorization_endpoint' | 'token_endpoint'): URL => {
+      const text = document[field];
+      if (typeof text !== 'string' || !URL.canParse(text)) throw fail(`${field} ${quote(text)} is not a URL`);
+      const problem = jwksUrlProblem(new URL(text), this.issuerUrl);
+      if (problem) throw fail(`${field} ${problem}`);
+      return new URL(text);
+    };
+    return {
+      authorizationEndpoint: endpoint('authorization_endpoint'),
+      tokenEndpoint: endpoint('token_endpoint'),
+    };
+  }
+
+  /** What the JWT verifier and login were configured with: the issuer's fetch and timeout. */
+  get http(): { fetch: typeof fetch; timeoutMs: number } {
+    return { fetch: this.fetch, timeoutMs: this.timeoutMs };
+  }
+
   private async discoverJwksUrl(): Promise<URL> {
+    const { document, fail } = await this.discovery();
+    const jwksUri = document.jwks_uri;
+    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
+      throw fail(`jwks_uri ${quote(jwksUri)} is not a URL`);
+    const jwksUrl = new URL(jwksUri);
+    const problem = jwksUrlProblem(jwksUrl, this.issuerUrl);
+    if (problem) throw fail(`jwks_uri ${problem}`);
+    return jwksUrl;
+  }
+
+  /** The discovery document (its `issuer` checked), fetched on each call: callers cache what they derive. */
+  private async discovery(): Promise<{
+    document: Record<string, unknown>;
+    fail: (why: string, cause?: unknown) => JwksUnavailableError;
+  }> {
     const url = new URL(`${this.settings.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
     const fail = (why: string, cause?: unknown) =>
       new JwksUnavailableError(`OIDC discovery at ${url.href} failed: ${why}`, { cause });
@@ -267,14 +307,12 @@ export class JwtVerifier {
     } catch (error) {
       throw error instanceof JwksUnavailableError ? error : fail(messageOf(error), error);
     }
-    const { issuer, jwks_uri: jwksUri } = (document ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
-    if (issuer !== this.settings.issuer) throw fail(`it names issuer ${quote(issuer)}`);
-    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
-      throw fail(`jwks_uri ${quote(jwksUri)} is not a URL`);
-    const jwksUrl = new URL(jwksUri);
-    const problem = jwksUrlProblem(jwksUrl, this.issuerUrl);
-    if (problem) throw fail(`jwks_uri ${problem}`);
-    return jwksUrl;
+    const fields = (typeof document === 'object' && document !== null ? document : {}) as Record<
+      string,
+      unknown
+    >;
+    if (fields.issuer !== this.settings.issuer) throw fail(`it names issuer ${quote(fields.issuer)}`);
+    return { document: fields, fail };
   }
 
   private reason(error: errors.JOSEError, token: string): string {

@@ -8,6 +8,8 @@ export interface Principal {
   kind: 'apiKey' | 'jwt' | 'authOff' | 'devUi';
   /** The API key's ID (for revocation), when the credential is a key. */
   keyId?: string;
+  /** Set when the request was authenticated by a console session cookie (api/auth/sessions.ts). */
+  session?: { id: string; expiresAt: string };
 }
 
 /** Raised for a missing, malformed, unknown, expired or revoked credential; the caller is never told which. */

@@ -4,6 +4,7 @@ import type { PrismaClient } from '../../prisma/client';
 import { auditActor, recordAudit, type AuditActor } from '../audit/audit';
 import type { Authenticator } from '../auth/authenticator';
 import { NoRoleError, UnauthenticatedError, type Principal } from '../auth/principal';
+import { CSRF_HEADER, passesCsrfCheck } from '../auth/sessions';
 import { hasRole, type Role } from '../auth/roles';
 import { ApiError } from '../errors';
 import { rateClassOf, type RouteSpec } from '../routes/route';
@@ -44,6 +45,19 @@ export class ForbiddenError extends ApiError {
   }
 }
 
+/** 403: a state-changing request authenticated by the session cookie came without the console's CSRF header. */
+export class CsrfError extends ApiError {
+  constructor() {
+    super(403, 'CsrfRejected', 'A request authenticated by the session cookie must come from the console', [
+      {
+        field: CSRF_HEADER,
+        rule: 'csrf',
+        message: `state-changing requests authenticated by the session cookie must send ${CSRF_HEADER}: 1`,
+      },
+    ]);
+  }
+}
+
 export interface GuardDeps {
   authenticator: Authenticator;
   /** `npm run dev` only: origins of the dev Temporal UI it started, trusted as a viewer on `trustsDevUi` routes. */
@@ -64,8 +78,8 @@ function entityOf(action: string, req: Request): { entityType?: string; entityId
 }
 
 /**
- * The route's guard: refuses an IP that failed authentication too often (429), authenticates (401), checks the
- * route's role (403), draws from the principal's rate budget (429), and leaves `res.locals.auth` for the handler.
+ * The route's guard: refuses an IP that failed authentication too often (429), authenticates (401), refuses a
+ * cookie-authenticated state change without the console's CSRF header (403), checks the route's role (403), draws from the principal's rate budget (429), and leaves `res.locals.auth` for the handler.
  * Refusals (401, 403) are audited; a public route passes straight through.
  */
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -129,6 +143,10 @@ export function guard(
       throw new UnauthorizedError();
     }
     const audit = auditActor(principal, correlationId, ip);
+    if (principal.session && !passesCsrfCheck(req)) {
+      await auditRefusal(req, res, audit, 403);
+      throw new CsrfError();
+    }
     if (!hasRole(principal.role, route.role)) {
       await auditRefusal(req, res, audit, 403);
       throw new ForbiddenError(route.role, principal.role, route.action);

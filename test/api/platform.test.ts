@@ -202,6 +202,8 @@ describe('platform', () => {
         '/metrics': ['get'],
         '/openapi.json': ['get'],
         '/swagger/': ['get'],
+        '/api/Session': ['delete', 'get', 'post'],
+        '/api/Session/providers': ['get'],
         '/api/Orchestration/start/{orchestratedFlowId}': ['post'],
         '/api/Orchestration/stop/{orchestratedFlowId}': ['post'],
         '/api/Orchestration/status/{orchestratedFlowId}': ['get'],

@@ -83,7 +83,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
     void temporal.close();
   });
 
-  it('states a role for every operation; only health, the API documents and the bundle schema are public', () => {
+  it('states a role for every operation; only health, the API documents, the bundle schema and the console login are public', () => {
     for (const route of routes)
       assert.ok(
         route.role === 'public' || (ROLES as readonly string[]).includes(route.role),
@@ -94,7 +94,15 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
         .filter((route) => route.role === 'public')
         .map((route) => `${route.method} ${route.path}`)
         .sort(),
-      ['GET /health', 'GET /health/ready', 'GET /openapi.json', 'GET /schemas/bundle.json', 'GET /swagger/'],
+      [
+        'GET /api/Session/providers',
+        'GET /health',
+        'GET /health/ready',
+        'GET /openapi.json',
+        'GET /schemas/bundle.json',
+        'GET /swagger/',
+        'POST /api/Session',
+      ],
     );
     const role = (method: string, path: string) =>
       routes.find((r) => r.method === method && r.path === path)?.role;
