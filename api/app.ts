@@ -8,7 +8,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import { SECURITY_DEFAULTS } from '../infra/config';
+import path from 'node:path';
+import { PROJECT_ROOT, SECURITY_DEFAULTS } from '../infra/config';
 import { ApiMetrics } from '../infra/metrics';
 import { poolFigures, type PrismaClient } from '../prisma/client';
 import { ApiKeyStore } from './auth/api-keys';
@@ -16,6 +17,7 @@ import { Authenticator } from './auth/authenticator';
 import { JwtVerifier, type JwtSettings } from './auth/jwt';
 import { OidcLogin, type OidcLoginSettings } from './auth/oidc-login';
 import { SessionStore } from './auth/sessions';
+import { consoleRouter } from './console';
 import { CrudService } from './crud-service';
 import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
@@ -93,6 +95,8 @@ export interface AppDeps {
   codec: EncryptionCodec;
   /** Where large run inputs go and step data is read from; default: Postgres under the codec's keys, 64 KiB inline. */
   data?: DataPlane;
+  /** The built console served at /ui/; default console/dist of the project. */
+  consoleDir?: string;
 }
 
 const BUNDLE_PATH_PREFIX = '/api/Bundle/';
@@ -264,6 +268,7 @@ export function createApp(deps: AppDeps): Express {
     const handlers = route.action === 'Docs.openApi' ? [serveOpenApi] : [route.handler].flat();
     app[route.method](expressPath(route.path), guard(route, guardDeps), ...handlers);
   }
+  app.use(consoleRouter(deps.consoleDir ?? path.join(PROJECT_ROOT, 'console', 'dist')));
   app.use(
     SWAGGER_PATH.replace(/\/$/, ''),
     swaggerUi.serve,

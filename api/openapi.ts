@@ -75,6 +75,7 @@ function operation(route: RouteSpec): object {
 }
 
 /** The Swagger UI page: static assets, served beside the route table (see `createApp`). */
+export const CONSOLE_PATH = '/ui/';
 export const SWAGGER_PATH = '/swagger/';
 
 /**
@@ -100,6 +101,24 @@ export function buildOpenApiDocument(
 
   const paths: Record<string, Record<string, object>> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
+  paths[CONSOLE_PATH] = {
+    get: {
+      tags: ['Operations'],
+      operationId: 'Console.page',
+      summary:
+        'The web console (a single-page app: every path under /ui/ answers its page or one of its files)',
+      description: 'Public: the page and its files hold no data; the console logs in with /api/Session.',
+      'x-required-role': 'public',
+      security: [],
+      responses: {
+        200: { description: 'The console page', content: { 'text/html': {} } },
+        503: {
+          description: 'The console is not built (npm run console:build)',
+          content: { 'text/html': {} },
+        },
+      },
+    },
+  };
   paths[SWAGGER_PATH] = {
     get: {
       tags: ['Operations'],

@@ -202,6 +202,7 @@ describe('platform', () => {
         '/metrics': ['get'],
         '/openapi.json': ['get'],
         '/swagger/': ['get'],
+        '/ui/': ['get'],
         '/api/Session': ['delete', 'get', 'post'],
         '/api/Session/providers': ['get'],
         '/api/Orchestration/start/{orchestratedFlowId}': ['post'],

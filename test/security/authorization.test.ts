@@ -73,7 +73,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
     });
     const registered = registeredRoutes(app).sort();
     const documented = routes
-      .filter((route) => route.path !== '/swagger/') // static pages, served by middleware
+      .filter((route) => route.path !== '/swagger/' && route.path !== '/ui/') // static pages, served by middleware
       .map((route) => `${route.method} ${route.path}`)
       .sort();
     assert.deepEqual(registered, documented);
@@ -83,7 +83,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
     void temporal.close();
   });
 
-  it('states a role for every operation; only health, the API documents, the bundle schema and the console login are public', () => {
+  it('states a role for every operation; only health, the API documents, the bundle schema and the console (page, login) are public', () => {
     for (const route of routes)
       assert.ok(
         route.role === 'public' || (ROLES as readonly string[]).includes(route.role),
@@ -101,6 +101,7 @@ describe('function-level authorization (API5) and inventory (API9)', () => {
         'GET /openapi.json',
         'GET /schemas/bundle.json',
         'GET /swagger/',
+        'GET /ui/',
         'POST /api/Session',
       ],
     );

@@ -101,6 +101,8 @@ export interface TestApiOptions {
   logger?: Logger;
   /** The Temporal namespace (default: the test run's). */
   namespace?: string;
+  /** The built console to serve at /ui/ (default: the project's console/dist). */
+  consoleDir?: string;
 }
 
 /** Rate limits far above what any test but the rate-limit tests sends. */
@@ -139,6 +141,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       ...(options.orchestratorTaskQueue ? { orchestratorTaskQueue: options.orchestratorTaskQueue } : {}),
       security: { ...options.security, rateLimits: { ...TEST_RATE_LIMITS, ...options.security?.rateLimits } },
       codec: options.codec ?? testCodec(),
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     });
   } catch (error) {
     await database.drop();
