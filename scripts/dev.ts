@@ -21,7 +21,8 @@ import { bootstrapAdminKey, type BootstrapResult } from '../api/auth/bootstrap';
 import { AUTH_OFF_WARNING, securityFromConfig } from '../api/security-config';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
-import { type Config, loadConfig } from '../infra/config';
+import { type Config, loadConfig, PROJECT_ROOT } from '../infra/config';
+import { ensureConsoleBuilt } from '../infra/console-build';
 import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
 import { WorkerMetrics } from '../infra/metrics';
@@ -88,6 +89,14 @@ async function main(): Promise<void> {
     // This command stops the workers itself, in order (API first, then workers, then servers).
     const runtime = await installWorkerRuntime(createLogger(config, 'temporal'), { shutdownSignals: [] });
     await mkdir(config.DATA_DIR, { recursive: true });
+    // Built while the servers start; the API serves whatever console/dist holds once it is done.
+    const consoleBuild = ensureConsoleBuilt(PROJECT_ROOT, (line) => logger.info(line)).then(
+      () => 'built',
+      (error: unknown) => {
+        logger.warn({ err: error }, 'the console could not be built; /ui/ says how to build it');
+        return 'not built: npm run console:build';
+      },
+    );
 
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
@@ -253,9 +262,11 @@ async function main(): Promise<void> {
       logger.warn({ err: error }, 'could not ensure the flow-data-retention schedule'),
     );
 
+    const consoleState = await consoleBuild;
     const lines = [
       '',
       'FlowOrchestrator is running:',
+      `  Console      ${api.url}/ui/${consoleState === 'built' ? ' (log in with the admin key)' : ` (${consoleState})`}`,
       `  API          ${api.url}/api`,
       `  Swagger UI   ${api.url}/swagger/`,
       `  OpenAPI      ${api.url}/openapi.json`,

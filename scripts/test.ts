@@ -13,10 +13,23 @@ import { migrateDeploy } from '../infra/migrate';
 import { findFreePort } from '../infra/ports';
 import { createDatabaseIfMissing, startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallChromium } from '../infra/chromium';
+import { ensureConsoleBuilt } from '../infra/console-build';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer } from '../infra/temporal-dev-server';
 
-const TEST_DIRS = ['domain', 'api', 'activities', 'workflows', 'workers', 'infra', 'prisma', 'test'];
+const TEST_DIRS = [
+  'domain',
+  'api',
+  'activities',
+  'workflows',
+  'workers',
+  'infra',
+  'prisma',
+  'console',
+  'test',
+];
+/** Browser tests of the console: they need its build (console/dist), made here when stale. */
+const CONSOLE_E2E_DIR = path.join(PROJECT_ROOT, 'test', 'console');
 const TEMPLATE_DB = 'flow_template';
 /** A namespace for tests whose processes use the default task queues (they would share them in `default`). */
 const ISOLATED_NAMESPACE = 'flow-isolated';
@@ -70,6 +83,7 @@ async function main(): Promise<number> {
     await chmod(scratch, 0o777);
     cleanups.push(() => rm(scratch, { recursive: true, force: true }));
     const pgPort = await findFreePort();
+    const needsConsole = files.some((file) => file.startsWith(CONSOLE_E2E_DIR + path.sep));
     const [postgres, temporal] = await Promise.all([
       startEmbeddedPostgres({
         dataDir: path.join(scratch, 'pg'),
@@ -82,6 +96,7 @@ async function main(): Promise<number> {
         headless: true,
         extraNamespaces: [ISOLATED_NAMESPACE, EXAMPLES_NAMESPACE],
       }),
+      needsConsole ? ensureConsoleBuilt(PROJECT_ROOT, say) : Promise.resolve(false),
     ]);
     cleanups.push(
       () => postgres.stop(),
