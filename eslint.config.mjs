@@ -87,7 +87,7 @@ export default tseslint.config(
   {
     // The console: a browser app (console/tsconfig.json). React's hook rules; no Node builtins outside its unit
     // tests and its build scripts, so nothing server-side slips into the bundle.
-    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    files: ['console/**/*.ts', 'console/**/*.tsx', 'console/**/*.mts'],
     ...reactHooks.configs.flat.recommended,
     languageOptions: { globals: globals.browser },
     // ESM-only packages (vite, react's plugin) need a resolver that reads package exports.
@@ -106,14 +106,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: [
-                '**/api/*',
-                '!**/src/api/*',
-                '**/domain/**',
-                '**/infra/**',
-                '**/activities/**',
-                '**/workflows/**',
-              ],
+              // Out of console/ into the server's folders (console/src/api is the console's own client).
+              regex: '^(\\.\\./){2,}(api|domain|infra|activities|workflows|workers|prisma|cli|scripts)(/|$)',
               message: 'The console uses only the public REST API, never server code.',
             },
           ],

@@ -63,8 +63,9 @@ export function useSignOut() {
     try {
       await request<undefined>('DELETE', '/api/Session');
     } finally {
-      client.clear();
+      // Signed out first (the page switches to sign-in), then every other cached answer is dropped.
       client.setQueryData(SESSION_KEY, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_KEY[0] });
     }
   };
 }

@@ -90,7 +90,7 @@ describe('toFlowElements', () => {
     const { nodes } = toFlowElements(view, { positions: new Map(), now });
     const fetch = nodes[0]!;
     assert.equal(fetch.ariaLabel, 'Fetch: Not run');
-    assert.equal(fetch.ariaRole, 'button');
+    assert.equal(fetch.ariaRole, 'group');
     assert.deepEqual(fetch.domAttributes, { 'data-step-name': 'Fetch', 'data-status': 'NotRun' });
   });
 

@@ -50,8 +50,8 @@ export interface StepNodeData extends Record<string, unknown> {
 
 export type StepNode = Node<StepNodeData, 'step'>;
 
-export const NODE_WIDTH = 220;
-export const NODE_HEIGHT = 84;
+export const NODE_WIDTH = 230;
+export const NODE_HEIGHT = 96;
 const GAP_X = 70;
 const GAP_Y = 24;
 
@@ -129,7 +129,7 @@ export function toFlowElements(view: GraphView, options: BuildOptions): { nodes:
       draggable: false,
       connectable: false,
       ariaLabel: nodeAccessibleName(node.name, status),
-      ariaRole: 'button',
+      ariaRole: 'group',
       domAttributes: { 'data-step-name': node.name, 'data-status': status } as StepNode['domAttributes'],
       data: {
         name: node.name,

@@ -1,0 +1,302 @@
+import { useCallback, useMemo } from 'react';
+import { Link, useParams, useSearchParams } from 'wouter';
+import { useFlow, useGraph, useRun, useRuns, useSchedule, type FlowSchedule, type Run } from '../api/queries';
+import { useProviders, useSession } from '../api/session';
+import { canOperate } from '../auth/roles';
+import { DagView } from '../components/dag-view';
+import { FlowActions } from '../components/flow-actions';
+import { RunsTable, type TemporalUi } from '../components/runs-table';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { StatusBadge } from '../components/status-badge';
+import { StepPanel } from '../components/step-panel';
+import { durationBetween, formatDuration, formatRelative, formatTime } from '../lib/format';
+import { predecessorNames } from '../lib/graph';
+import { isOpenRun } from '../lib/status';
+import { temporalRunUrl } from '../lib/temporal-link';
+import { useNow } from '../lib/use-now';
+import { useTitle } from '../lib/use-title';
+
+/**
+ * One flow: its DAG, the state of the selected run on it (`?run=`), the step panel (`?step=`), its runs and, for
+ * operators, run control. The run is polled every second while it is open and shown.
+ */
+export function FlowPage() {
+  const { id } = useParams<{ id: string }>();
+  const [search, setSearch] = useSearchParams();
+  const runId = search.get('run') ?? undefined;
+  const stepId = search.get('step');
+
+  const session = useSession();
+  const providers = useProviders();
+  const flow = useFlow(id);
+  const graph = useGraph(flow.data?.workflowId);
+  const runs = useRuns(id);
+  const run = useRun(id, runId);
+  const schedule = useSchedule(id, Boolean(flow.data?.cronExpression));
+  useTitle(flow.data?.name ?? 'Flow');
+  const now = useNow(isOpenRun(run.data?.status) || Boolean(runs.data?.some((r) => isOpenRun(r.status))));
+
+  const setParam = useCallback(
+    (name: string, value: string | null) =>
+      setSearch(
+        (previous) => {
+          const next = new URLSearchParams(previous);
+          if (value === null) next.delete(name);
+          else next.set(name, value);
+          return next;
+        },
+        { replace: name === 'step' },
+      ),
+    [setSearch],
+  );
+  const onSelectStep = useCallback((step: string | null) => setParam('step', step), [setParam]);
+  const runHref = useCallback(
+    (target: string) => {
+      const next = new URLSearchParams(search);
+      next.set('run', target);
+      return `/flows/${id}?${next.toString()}`;
+    },
+    [id, search],
+  );
+
+  const temporalUi: TemporalUi | undefined = providers.data?.temporalUiUrl
+    ? { url: providers.data.temporalUiUrl, namespace: providers.data.temporalNamespace ?? 'default' }
+    : undefined;
+  const node = graph.data?.nodes.find((n) => n.id === stepId);
+  const runSteps = runId === undefined ? undefined : (run.data?.steps ?? []);
+  const predecessors = useMemo(
+    () => (graph.data && node ? predecessorNames(graph.data, node.id) : []),
+    [graph.data, node],
+  );
+
+  if (flow.isPending) return <Loading what="the flow" />;
+  if (flow.isError)
+    return (
+      <>
+        <h1>Flow</h1>
+        <ErrorState
+          title="The flow could not be loaded."
+          error={flow.error}
+          onRetry={() => void flow.refetch()}
+        />
+        <p>
+          <Link href="/">Back to the flows</Link>
+        </p>
+      </>
+    );
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/">Flows</Link> <span aria-hidden="true">›</span>{' '}
+        <span aria-current="page">{flow.data.name}</span>
+      </nav>
+      <div className="flow-head">
+        <div>
+          <h1>
+            {flow.data.name} <span className="muted version">v{flow.data.version}</span>
+          </h1>
+          <FlowFacts
+            workflow={graph.data?.workflow}
+            cron={flow.data.cronExpression}
+            timezone={flow.data.timezone}
+            enabled={flow.data.isScheduleEnabled}
+            schedule={schedule.data}
+            now={now}
+          />
+          {flow.data.description && <p>{flow.data.description}</p>}
+        </div>
+        {canOperate(session.data?.role) && (
+          <FlowActions
+            flow={flow.data}
+            view={graph.data}
+            hasOpenRun={Boolean(runs.data?.some((r) => isOpenRun(r.status))) || isOpenRun(run.data?.status)}
+            schedule={schedule.data}
+            onStarted={(started) => setParam('run', started)}
+          />
+        )}
+      </div>
+
+      <section aria-labelledby="graph-heading" className="flow-section">
+        <h2 id="graph-heading">Graph</h2>
+        <RunBar
+          runId={runId}
+          run={run.data}
+          error={run.error}
+          temporalUi={temporalUi}
+          now={now}
+          onClose={() => setParam('run', null)}
+        />
+        {graph.isPending ? (
+          <Loading what="the graph" />
+        ) : graph.isError ? (
+          <ErrorState
+            title="The graph could not be loaded."
+            error={graph.error}
+            onRetry={() => void graph.refetch()}
+          />
+        ) : graph.data.nodes.length === 0 ? (
+          <Empty>The flow&apos;s workflow has no steps.</Empty>
+        ) : (
+          <div className={`flow-body${node ? ' with-panel' : ''}`}>
+            <DagView
+              view={graph.data}
+              runSteps={runSteps}
+              selectedStepId={stepId}
+              onSelectStep={onSelectStep}
+              now={now}
+            />
+            {node && (
+              <StepPanel
+                node={node}
+                predecessors={predecessors}
+                run={run.data}
+                step={run.data?.steps.find((s) => s.stepId === node.id)}
+                now={now}
+                onClose={() => onSelectStep(null)}
+              />
+            )}
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="runs-heading" className="flow-section">
+        <h2 id="runs-heading">Runs</h2>
+        {runs.isPending ? (
+          <Loading what="runs" />
+        ) : runs.isError ? (
+          <ErrorState
+            title="The runs could not be loaded."
+            error={runs.error}
+            onRetry={() => void runs.refetch()}
+          />
+        ) : (
+          <RunsTable
+            flowId={id}
+            runs={runs.data}
+            selectedRunId={runId}
+            temporalUi={temporalUi}
+            runHref={runHref}
+            now={now}
+          />
+        )}
+      </section>
+    </>
+  );
+}
+
+function FlowFacts({
+  workflow,
+  cron,
+  timezone,
+  enabled,
+  schedule,
+  now,
+}: {
+  workflow: { name: string; version: string } | undefined;
+  cron: string | null;
+  timezone: string | null;
+  enabled: boolean;
+  schedule: FlowSchedule | null | undefined;
+  now: number;
+}) {
+  const next = schedule?.nextRunTimes[0];
+  const paused = schedule ? schedule.paused : !enabled;
+  return (
+    <dl className="facts inline">
+      <dt>Workflow</dt>
+      <dd>{workflow ? `${workflow.name}@${workflow.version}` : '…'}</dd>
+      <dt>Schedule</dt>
+      <dd>
+        {cron === null ? (
+          'none (manual runs only)'
+        ) : (
+          <>
+            <code>{cron}</code> in {schedule?.timezone ?? timezone ?? 'UTC'}
+            {paused ? (
+              <>
+                {' '}
+                <span className="pill">paused</span>
+                {schedule?.note && <span className="small"> ({schedule.note})</span>}
+              </>
+            ) : next ? (
+              <>
+                {' '}
+                · next run <time dateTime={next}>{formatTime(next)}</time> ({formatRelative(next, now)})
+              </>
+            ) : null}
+          </>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+function RunBar({
+  runId,
+  run,
+  error,
+  temporalUi,
+  now,
+  onClose,
+}: {
+  runId: string | undefined;
+  run: Run | undefined;
+  error: unknown;
+  temporalUi: TemporalUi | undefined;
+  now: number;
+  onClose: () => void;
+}) {
+  if (runId === undefined)
+    return (
+      <p className="run-bar muted">
+        No run selected: nodes show the definition (&quot;Not run&quot;). Open a run under Runs to see its
+        live state.
+      </p>
+    );
+  if (!run)
+    return error ? (
+      <ErrorState title="The run could not be loaded." error={error} />
+    ) : (
+      <Loading what="the run" />
+    );
+  const duration = durationBetween(run.startedAt, run.completedAt, now);
+  return (
+    <div className="run-bar" aria-label="Selected run" role="group">
+      <StatusBadge status={run.status} kind="run" />
+      <span>
+        {run.trigger === 'schedule' ? 'Scheduled' : 'Manual'} run started {formatTime(run.startedAt)}
+        {duration !== undefined && ` · ${formatDuration(duration)}`}
+      </span>
+      <span>
+        {run.completedSteps} of {run.totalSteps} steps done
+      </span>
+      <span className="small">
+        correlation ID <code>{run.correlationId}</code>
+      </span>
+      {temporalUi && (
+        <a
+          href={temporalRunUrl(temporalUi.url, temporalUi.namespace, run.workflowId, run.runId)}
+          target="_blank"
+          rel="noreferrer"
+        >
+          Open in Temporal<span className="sr-only"> (new tab)</span>
+        </a>
+      )}
+      <button type="button" onClick={onClose}>
+        Close run
+      </button>
+      {run.error && (
+        <p className="run-error">
+          {run.error.type && <strong>{run.error.type}: </strong>}
+          {run.error.message}
+        </p>
+      )}
+      {isOpenRun(run.status) && (
+        <span className="sr-only" role="status">
+          Updating every second.
+        </span>
+      )}
+    </div>
+  );
+}
