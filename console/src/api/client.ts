@@ -1,8 +1,7 @@
 /**
- * The typed API client (openapi-fetch over schema.d.ts, generated from schemas/openapi.json) and the plain
- * requests for the few routes the document does not describe yet. Every request goes to the same origin with the
- * session cookie and the `X-Flow-Console: 1` header (the API refuses cookie-authenticated state changes without
- * it: the CSRF defence).
+ * The typed API client: openapi-fetch over schema.d.ts, generated from schemas/openapi.json. Every request goes to
+ * the same origin with the session cookie and the `X-Flow-Console: 1` header (the API refuses cookie-authenticated
+ * state changes without it: the CSRF defence). A network failure is an ApiError with status 0.
  */
 import createClient from 'openapi-fetch';
 import { ApiError } from './errors';
@@ -20,6 +19,16 @@ export const api = createClient<paths>({
   baseUrl: window.location.origin,
   credentials: 'same-origin',
   headers: CONSOLE_HEADER,
+  fetch: async (request) => {
+    try {
+      return await fetch(request);
+    } catch (error) {
+      throw new ApiError(0, {
+        error: 'NetworkError',
+        message: `The API cannot be reached: ${String(error)}`,
+      });
+    }
+  },
 });
 
 api.use({
@@ -41,27 +50,3 @@ export const totalOf = (response: Response): number | undefined => {
   const header = response.headers.get('X-Total-Count');
   return header === null ? undefined : Number(header);
 };
-
-/** A JSON request outside the typed client (the session routes). Answers undefined for 204. */
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: { ...CONSOLE_HEADER, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-  } catch (error) {
-    throw new ApiError(0, { error: 'NetworkError', message: `The API cannot be reached: ${String(error)}` });
-  }
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
-  } catch {
-    // Not JSON: keep the text for the error message.
-  }
-  if (!response.ok) throw new ApiError(response.status, parsed, response.headers.get('X-Correlation-ID'));
-  return parsed as T;
-}

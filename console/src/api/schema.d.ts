@@ -1043,6 +1043,56 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/Session/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * How to log in to the console: API key, and single sign-on when an OIDC client is configured
+     * @description Public: no credential needed.
+     */
+    get: operations['Session.providers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/Session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Who the caller is: name, role, and when the session ends
+     * @description Requires role **viewer** or higher.
+     */
+    get: operations['Session.get'];
+    put?: never;
+    /**
+     * Log in: exchange an API key, or an OIDC authorization code and its PKCE verifier, for a session cookie
+     * @description Sets an httpOnly, SameSite=Strict cookie. Requests it authenticates that change state must send X-Flow-Console: 1 (and so must this one).
+     *
+     *     Public: no credential needed.
+     */
+    post: operations['Session.create'];
+    /**
+     * Log out: end the session and clear its cookie
+     * @description Requires role **viewer** or higher.
+     */
+    delete: operations['Session.delete'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/ApiKey': {
     parameters: {
       query?: never;
@@ -1225,6 +1275,26 @@ export interface paths {
      * @description Public: no credential needed.
      */
     get: operations['Docs.bundleSchema'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ui/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The web console (a single-page app: every path under /ui/ answers its page or one of its files)
+     * @description Public: the page and its files hold no data; the console logs in with /api/Session.
+     */
+    get: operations['Console.page'];
     put?: never;
     post?: never;
     delete?: never;
@@ -7147,6 +7217,238 @@ export interface operations {
       };
     };
   };
+  'Session.providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            apiKey: boolean;
+            oidc?: {
+              issuer?: string;
+              authorizationEndpoint?: string;
+              clientId?: string;
+              scope?: string;
+            };
+            temporalUi?: {
+              url?: string;
+              namespace?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  'Session.get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The API key's name or the token's subject. */
+            name: string;
+            /** @enum {string} */
+            role: 'viewer' | 'editor' | 'operator' | 'admin';
+            /** @description The credential behind it: apiKey or jwt. */
+            kind: string;
+            /**
+             * Format: date-time
+             * @description When the session ends (session cookie only).
+             */
+            expiresAt?: string;
+          };
+        };
+      };
+      /** @description No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which) */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller's role is below the route's (details: required, actual) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over the rate limit (per principal, per API replica); see Retry-After and RateLimit */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          'RateLimit-Policy'?: string;
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  'Session.create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              apiKey: string;
+            }
+          | {
+              code: string;
+              codeVerifier: string;
+              /** Format: uri */
+              redirectUri: string;
+            };
+      };
+    };
+    responses: {
+      /** @description Logged in; the cookie is set */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The API key's name or the token's subject. */
+            name: string;
+            /** @enum {string} */
+            role: 'viewer' | 'editor' | 'operator' | 'admin';
+            /** @description The credential behind it: apiKey or jwt. */
+            kind: string;
+            /**
+             * Format: date-time
+             * @description When the session ends (session cookie only).
+             */
+            expiresAt?: string;
+          };
+        };
+      };
+      /** @description A malformed body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The key or code was refused */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No X-Flow-Console header, or the token maps to none of our roles */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Too many failed logins from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The identity provider (or Postgres) is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  'Session.delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Logged out */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which) */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller's role is below the route's (details: required, actual) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over the rate limit (per principal, per API replica); see Retry-After and RateLimit */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          'RateLimit-Policy'?: string;
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   'ApiKey.list': {
     parameters: {
       query?: {
@@ -7997,6 +8299,35 @@ export interface operations {
         };
         content: {
           'application/json': Record<string, never>;
+        };
+      };
+    };
+  };
+  'Console.page': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The console page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description The console is not built (npm run console:build) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
         };
       };
     };

@@ -1,30 +1,38 @@
 /**
- * Sign-in: the session routes (`/api/Session`, not yet in the OpenAPI document, so typed here). The credential is
- * an httpOnly cookie the API sets; nothing about it is kept in script-readable storage.
+ * Sign-in through the session routes: the credential becomes an httpOnly cookie the API sets; nothing about it is
+ * kept in script-readable storage.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { OidcProvider } from '../auth/pkce';
-import type { Role } from '../auth/roles';
-import { request } from './client';
+import { ROLES, type Role } from '../auth/roles';
+import { api, unwrap } from './client';
 import { isApiError } from './errors';
+import type { operations } from './schema';
 
-export interface Session {
+type SessionView = operations['Session.get']['responses'][200]['content']['application/json'];
+
+/** The signed-in principal (the document leaves every field optional; the API always sends name and role). */
+export interface Session extends SessionView {
   name: string;
   role: Role;
-  kind: string;
-  expiresAt: string;
 }
 
-export interface Providers {
-  apiKey: boolean;
+type ProvidersView = operations['Session.providers']['responses'][200]['content']['application/json'];
+
+export interface Providers extends ProvidersView {
   oidc?: OidcProvider;
-  /** The Temporal Web UI's base URL, for links to runs (optional). */
-  temporalUiUrl?: string;
-  /** The Temporal namespace of the runs (default `default`). */
-  temporalNamespace?: string;
+  /** Where the console links a run in the Temporal Web UI (optional). */
+  temporalUi?: { url: string; namespace: string };
 }
 
 export const SESSION_KEY = ['session'] as const;
+
+/** The API's session answer, checked: a session without a name or a known role is a broken answer. */
+function asSession(view: SessionView): Session {
+  if (typeof view.name !== 'string' || !ROLES.includes(view.role))
+    throw new Error(`The API answered a session without a name or role: ${JSON.stringify(view)}`);
+  return { ...view, name: view.name, role: view.role };
+}
 
 /** The signed-in principal, or null (401). */
 export function useSession() {
@@ -32,7 +40,7 @@ export function useSession() {
     queryKey: SESSION_KEY,
     queryFn: async (): Promise<Session | null> => {
       try {
-        return await request<Session>('GET', '/api/Session');
+        return asSession(unwrap(await api.GET('/api/Session')));
       } catch (error) {
         if (isApiError(error) && error.status === 401) return null;
         throw error;
@@ -46,22 +54,23 @@ export function useSession() {
 export function useProviders() {
   return useQuery({
     queryKey: ['session', 'providers'],
-    queryFn: () => request<Providers>('GET', '/api/Session/providers'),
+    queryFn: async () => unwrap(await api.GET('/api/Session/providers')) as Providers,
     staleTime: Infinity,
   });
 }
 
-export const signInWithKey = (apiKey: string) => request<Session>('POST', '/api/Session', { apiKey });
+export const signInWithKey = async (apiKey: string) =>
+  asSession(unwrap(await api.POST('/api/Session', { body: { apiKey } })));
 
-export const signInWithCode = (body: { code: string; codeVerifier: string; redirectUri: string }) =>
-  request<Session>('POST', '/api/Session', body);
+export const signInWithCode = async (body: { code: string; codeVerifier: string; redirectUri: string }) =>
+  asSession(unwrap(await api.POST('/api/Session', { body })));
 
 /** Ends the session and forgets every cached answer. */
 export function useSignOut() {
   const client = useQueryClient();
   return async () => {
     try {
-      await request<undefined>('DELETE', '/api/Session');
+      unwrap(await api.DELETE('/api/Session'));
     } finally {
       // Signed out first (the page switches to sign-in), then every other cached answer is dropped.
       client.setQueryData(SESSION_KEY, null);

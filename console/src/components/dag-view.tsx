@@ -6,16 +6,41 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  type FitViewOptions,
   type NodeChange,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useRef } from 'react';
-import { elkLayout } from '../lib/elk-layout';
+import { elkLayout, warmElk } from '../lib/elk-layout';
 import { layerLayout, toFlowElements, type GraphView, type RunStepState, type StepNode } from '../lib/graph';
 import { stepLook } from '../lib/status';
 import { StepNodeView } from './step-node';
 
 const nodeTypes = { step: StepNodeView };
+/** From this size a graph opens on its entry steps rather than fitted whole. */
+const BIG_GRAPH = 150;
+/** After this long without ELK's answer the layer layout stays. */
+const ELK_PATIENCE_MS = 8000;
+
+/**
+ * The whole graph when it is small; a big one opens on its entry steps at a readable zoom (the minimap shows the
+ * rest), so the first paint draws tens of nodes, not a thousand.
+ */
+function fitViewOptions(view: GraphView): FitViewOptions {
+  if (view.nodes.length < BIG_GRAPH) return { padding: 0.1, maxZoom: 1 };
+  const entries = view.nodes.filter((node) => node.entryPoint).slice(0, 12);
+  return { padding: 0.1, maxZoom: 1, minZoom: 0.5, nodes: entries.map((node) => ({ id: node.id })) };
+}
+
+const withPatience = <T,>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no layout within ${ms} ms`)), ms)),
+  ]);
+
+// This module loads with the flow page: start ELK's worker while the page fetches the flow and its graph.
+warmElk();
+const MINIMAP_FROM = 15;
 
 /** A key for a graph's shape: the same shape is laid out once and cached. */
 const shapeOf = (view: GraphView) =>
@@ -46,7 +71,7 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
   const shape = useMemo(() => shapeOf(view), [view]);
   const layout = useQuery({
     queryKey: ['layout', shape],
-    queryFn: () => elkLayout(view),
+    queryFn: () => withPatience(elkLayout(view), ELK_PATIENCE_MS),
     staleTime: Infinity,
     retry: false,
   });
@@ -67,10 +92,13 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
     [onSelectStep, selectedStepId],
   );
 
+  // Fit the graph once ELK's layout arrives, unless the reader has already panned or zoomed.
   const { fitView } = useReactFlow();
+  const moved = useRef(false);
+  const fitOptions = useMemo(() => fitViewOptions(view), [view]);
   useEffect(() => {
-    if (layout.data) void fitView({ padding: 0.1, maxZoom: 1 });
-  }, [layout.data, fitView]);
+    if (layout.data && !moved.current) void fitView(fitOptions);
+  }, [layout.data, fitView, fitOptions]);
 
   // Refit when the canvas changes width (the step panel opens or closes, the window narrows).
   const containerRef = useRef<HTMLDivElement>(null);
@@ -81,11 +109,11 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
     const observer = new ResizeObserver(() => {
       if (Math.abs(element.clientWidth - width) < 40) return;
       width = element.clientWidth;
-      void fitView({ padding: 0.1, maxZoom: 1 });
+      void fitView(fitOptions);
     });
     observer.observe(element);
     return () => observer.disconnect();
-  }, [fitView]);
+  }, [fitView, fitOptions]);
 
   return (
     <div
@@ -93,6 +121,9 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
       className="dag"
       aria-label={`Flow graph, ${view.nodes.length} steps`}
       role="region"
+      // For tests and the bench: `layers` while drawn by layer (at once), `elk` once ELK's layout is in, `failed`
+      // when ELK gave none (the layers stay).
+      data-layout={layout.data ? 'elk' : layout.isError ? 'failed' : 'layers'}
     >
       <ReactFlow
         nodes={nodes}
@@ -104,22 +135,29 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
         edgesFocusable={false}
         elementsSelectable
         fitView
-        fitViewOptions={{ padding: 0.1, maxZoom: 1 }}
+        fitViewOptions={fitOptions}
         minZoom={0.05}
         maxZoom={2}
         onlyRenderVisibleElements={view.nodes.length > 150}
         deleteKeyCode={null}
+        onMoveStart={(event) => {
+          // Programmatic moves (fitView) have no event; a person's pan or zoom does.
+          if (event) moved.current = true;
+        }}
       >
         <Background />
         <Controls showInteractive={false} />
-        <MiniMap
-          pannable
-          zoomable
-          ariaLabel="Overview of the flow graph"
-          nodeColor={(node) => stepLook((node as StepNode).data.status).border}
-        />
+        {/* A small graph fits on screen: an overview would only hide some of its nodes. */}
+        {view.nodes.length > MINIMAP_FROM && (
+          <MiniMap
+            pannable
+            zoomable
+            ariaLabel="Overview of the flow graph"
+            nodeColor={(node) => stepLook((node as StepNode).data.status).border}
+          />
+        )}
       </ReactFlow>
-      {layout.isFetching && !layout.data && (
+      {layout.isPending && view.nodes.length >= BIG_GRAPH && (
         <p className="dag-note" role="status">
           Laying out {view.nodes.length} steps…
         </p>

@@ -59,6 +59,22 @@ describe('explainDecision: ran', () => {
     );
   });
 
+  it('explains PreviousSuccess over one predecessor', () => {
+    const trace = explainDecision(
+      step('Succeeded', {
+        condition: 'PreviousSuccess',
+        predecessors: [p('Fetch', 'Succeeded')],
+        outcome: 'Run',
+        reason: 'PreviousSuccess met: "Fetch" Succeeded',
+      }),
+      time,
+    );
+    assert.equal(
+      trace.headline,
+      'It waited for "Fetch" and ran because its condition PreviousSuccess held: "Fetch" succeeded.',
+    );
+  });
+
   it('explains a failure handler (PreviousFailure)', () => {
     const trace = explainDecision(
       step('Succeeded', {
@@ -169,7 +185,7 @@ describe('explainDecision: skipped and cancelled', () => {
     );
     assert.equal(
       trace.headline,
-      'It was cancelled at [2026-01-01T00:00:00Z] before it was decided: the run was stopped before the step was decided.',
+      'It was cancelled at [2026-01-01T00:00:00Z]: the run was stopped before the step was decided.',
     );
   });
 });

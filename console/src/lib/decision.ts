@@ -61,7 +61,9 @@ function ranBecause(condition: string, predecessors: readonly TracePredecessor[]
     case 'Always':
       return `${waited} and ran because its condition Always runs it whatever they did (${withStates(counted)}).`;
     case 'PreviousSuccess':
-      return `${waited} and ran because its condition PreviousSuccess held: ${counted.length === 1 ? '' : 'every predecessor that ran, '}${named(counted)}, succeeded.`;
+      return counted.length === 1
+        ? `${waited} and ran because its condition PreviousSuccess held: ${named(counted)} succeeded.`
+        : `${waited} and ran because its condition PreviousSuccess held: every predecessor that ran, ${named(counted)}, succeeded.`;
     default:
       return `${waited} and ran: ${condition}.`;
   }
@@ -120,7 +122,7 @@ export function explainDecision(step: TraceStep, formatTime: (iso: string) => st
   } else if (decision.outcome === 'Skipped') {
     headline = skippedBecause(decision.condition, decision.predecessors, decision.reason);
   } else {
-    headline = `It was cancelled${when} before it was decided: ${decision.reason}.`;
+    headline = `It was cancelled${when}: ${decision.reason}.`;
   }
   return { headline, details, condition: decision.condition, predecessors, reason: decision.reason };
 }

@@ -1,6 +1,16 @@
-import { useCallback, useMemo } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'wouter';
-import { useFlow, useGraph, useRun, useRuns, useSchedule, type FlowSchedule, type Run } from '../api/queries';
+import {
+  flowKeys,
+  useFlow,
+  useGraph,
+  useRun,
+  useRuns,
+  useSchedule,
+  type FlowSchedule,
+  type Run,
+} from '../api/queries';
 import { useProviders, useSession } from '../api/session';
 import { canOperate } from '../auth/roles';
 import { DagView } from '../components/dag-view';
@@ -34,6 +44,13 @@ export function FlowPage() {
   const run = useRun(id, runId);
   const schedule = useSchedule(id, Boolean(flow.data?.cronExpression));
   useTitle(flow.data?.name ?? 'Flow');
+  // When the shown run closes, the runs list (and Stop) learn it at once rather than at their next refresh.
+  const client = useQueryClient();
+  const runStatus = run.data?.status;
+  useEffect(() => {
+    if (runStatus !== undefined && !isOpenRun(runStatus))
+      void client.invalidateQueries({ queryKey: flowKeys.runs(id) });
+  }, [client, id, runStatus]);
   const now = useNow(isOpenRun(run.data?.status) || Boolean(runs.data?.some((r) => isOpenRun(r.status))));
 
   const setParam = useCallback(
@@ -59,9 +76,7 @@ export function FlowPage() {
     [id, search],
   );
 
-  const temporalUi: TemporalUi | undefined = providers.data?.temporalUiUrl
-    ? { url: providers.data.temporalUiUrl, namespace: providers.data.temporalNamespace ?? 'default' }
-    : undefined;
+  const temporalUi: TemporalUi | undefined = providers.data?.temporalUi;
   const node = graph.data?.nodes.find((n) => n.id === stepId);
   const runSteps = runId === undefined ? undefined : (run.data?.steps ?? []);
   const predecessors = useMemo(
