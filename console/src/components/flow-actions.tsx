@@ -18,7 +18,7 @@ interface FlowActionsProps {
 
 type ScheduleVerb = 'trigger' | 'pause' | 'resume';
 
-/** Run control (shown to operators and admins only): start, stop, and the schedule's trigger, pause and resume. */
+/** Run control (shown to operators, editors and admins): start, stop, and the schedule's trigger, pause and resume. */
 export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: FlowActionsProps) {
   const [dialog, setDialog] = useState<'start' | 'stop' | null>(null);
   const [notice, setNotice] = useState<string>();
