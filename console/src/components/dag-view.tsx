@@ -32,6 +32,18 @@ function fitViewOptions(view: GraphView): FitViewOptions {
   return { padding: 0.1, maxZoom: 1, minZoom: 0.5, nodes: entries.map((node) => ({ id: node.id })) };
 }
 
+/** What assistive technology hears about the canvas: our keys, not React Flow's editing ones. */
+const ARIA_LABELS = {
+  'node.a11yDescription.default': "Press Enter or Space to open the step's panel, Escape to close it.",
+  'node.a11yDescription.keyboardDisabled':
+    "Press Enter or Space to open the step's panel, Escape to close it.",
+  'edge.a11yDescription.default': 'An edge from a step to one of its next steps.',
+  'controls.ariaLabel': 'Zoom controls',
+  'controls.zoomIn.ariaLabel': 'Zoom in',
+  'controls.zoomOut.ariaLabel': 'Zoom out',
+  'controls.fitView.ariaLabel': 'Fit the graph',
+};
+
 const withPatience = <T,>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     promise,
@@ -140,6 +152,7 @@ function DagCanvas({ view, runSteps, selectedStepId, onSelectStep, now }: DagVie
         maxZoom={2}
         onlyRenderVisibleElements={view.nodes.length > 150}
         deleteKeyCode={null}
+        ariaLabelConfig={ARIA_LABELS}
         onMoveStart={(event) => {
           // Programmatic moves (fitView) have no event; a person's pan or zoom does.
           if (event) moved.current = true;

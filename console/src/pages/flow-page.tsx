@@ -168,7 +168,10 @@ export function FlowPage() {
                 run={run.data}
                 step={run.data?.steps.find((s) => s.stepId === node.id)}
                 now={now}
-                onClose={() => onSelectStep(null)}
+                onClose={() => {
+                  onSelectStep(null);
+                  focusNode(node.id);
+                }}
               />
             )}
           </div>
@@ -197,6 +200,13 @@ export function FlowPage() {
         )}
       </section>
     </>
+  );
+}
+
+/** Gives the keyboard back to a DAG node (after its panel closed). */
+function focusNode(stepId: string) {
+  requestAnimationFrame(() =>
+    document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(stepId)}"]`)?.focus(),
   );
 }
 
