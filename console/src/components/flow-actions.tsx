@@ -153,7 +153,7 @@ export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: Flo
             Keep running
           </button>
           <button type="button" className="danger" onClick={() => stop.mutate()} disabled={stop.isPending}>
-            {stop.isPending ? 'Stopping…' : 'Stop runs'}
+            {stop.isPending ? 'Stopping…' : 'Confirm'}
           </button>
         </div>
       </Dialog>
