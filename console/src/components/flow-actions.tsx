@@ -153,7 +153,7 @@ export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: Flo
             Keep running
           </button>
           <button type="button" className="danger" onClick={() => stop.mutate()} disabled={stop.isPending}>
-            {stop.isPending ? 'Stopping…' : 'Confirm'}
+            {stop.isPending ? 'Stopping…' : 'Stop runs'}
           </button>
         </div>
       </Dialog>

@@ -126,7 +126,7 @@ export function StartForm({ flowId, view, onStarted, onCancel }: StartFormProps)
           className="primary"
           disabled={start.isPending || (entry.isPending && !entry.error)}
         >
-          {start.isPending ? 'Starting…' : 'Start the run'}
+          {start.isPending ? 'Starting…' : 'Start run'}
         </button>
       </div>
     </form>
