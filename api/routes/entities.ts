@@ -39,7 +39,7 @@ export function entityRoutes(def: AnyEntityDefinition, crud: CrudService): Route
         tags,
         summary: `List ${name} entities`,
         parameters: pageParams,
-        responses: { 200: listResponse(`${name} entities`), 400: bad },
+        responses: { 200: listResponse(name), 400: bad },
       },
       handler: async (req, res) => {
         const page = parseOrThrow(pagination, req.query, 'query', 'query');
@@ -92,7 +92,7 @@ export function entityRoutes(def: AnyEntityDefinition, crud: CrudService): Route
         tags,
         summary: lookup.summary,
         parameters: [guidParam(lookup.param), ...pageParams],
-        responses: { 200: listResponse(`${name} entities`), 400: bad },
+        responses: { 200: listResponse(name), 400: bad },
       },
       handler: async (req, res) => {
         const id = parseGuidParam(req.params[lookup.param], lookup.param);

@@ -285,7 +285,8 @@ describe('platform', () => {
       const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
       assert.ok(refs.length > 0);
       for (const ref of refs) {
-        const name = /#\/components\/schemas\/(\w+)/.exec(ref)?.[1];
+        // The whole name up to the closing quote: `Step entities` must not pass as `Step`.
+        const name = /#\/components\/schemas\/([^"]+)"$/.exec(ref)?.[1];
         assert.ok(name && doc.components.schemas[name], ref);
       }
       const post = doc.paths['/api/Step'].post;
