@@ -12,6 +12,10 @@ import { NotFoundPage } from './pages/not-found-page';
 
 // The flow page carries the graph libraries (React Flow, the ELK client): loaded when first opened.
 const FlowPage = lazy(() => import('./pages/flow-page').then((m) => ({ default: m.FlowPage })));
+// The definitions page also carries the code editor (CodeMirror and the schema checks).
+const DefinitionsPage = lazy(() =>
+  import('./pages/definitions-page').then((m) => ({ default: m.DefinitionsPage })),
+);
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -69,6 +73,7 @@ function SignedIn() {
       <Switch>
         <Route path="/" component={FlowsPage} />
         <Route path="/flows/:id" component={FlowPage} />
+        <Route path="/definitions" component={DefinitionsPage} />
         <Route path="/login">
           <Redirect to="/" replace />
         </Route>
@@ -96,6 +101,9 @@ function Shell({ session, children }: { session: Session; children: ReactNode })
             aria-current={location === '/' || location.startsWith('/flows') ? 'page' : undefined}
           >
             Flows
+          </Link>
+          <Link href="/definitions" aria-current={location.startsWith('/definitions') ? 'page' : undefined}>
+            Definitions
           </Link>
         </nav>
         <div className="who">
