@@ -31,6 +31,8 @@ const optionsSchema = z.object({
   bundle: z.boolean().default(false),
   /** Bundles: steps of the chain applied in one bundle. */
   bundleSteps: count(1000),
+  /** Measure the console in Chromium instead (bench/console.ts). */
+  console: z.boolean().default(false),
   /** Where to write the markdown report (default bench/results.md, with --data bench/data-results.md). */
   out: z.string().optional(),
 });
@@ -55,7 +57,10 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --data-runs K         timed runs of the large-data chain, after one warm-up run (default 3)
 
   --bundle              measure bundle apply instead (bench/bundle.ts), report in bench/bundle-results.md
-  --bundle-steps N      steps of the chain applied in one bundle (default 1000)`;
+  --bundle-steps N      steps of the chain applied in one bundle (default 1000)
+
+  --console             measure the console in Chromium instead (bench/console.ts): a 1,000-step DAG's
+                        layout, live update latency, 1,000 flows; report in bench/console-results.md`;
 
 /** Raised for unknown or invalid flags; the message ends with the usage. */
 export class BenchOptionsError extends Error {
@@ -83,6 +88,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'data-runs': { type: 'string' },
         bundle: { type: 'boolean' },
         'bundle-steps': { type: 'string' },
+        console: { type: 'boolean' },
       },
       strict: true,
     }));

@@ -14,6 +14,7 @@ import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../infra/config';
 import { telemetry } from '../infra/telemetry';
 import { measureBundles, renderBundleReport } from './bundle';
+import { measureConsole, renderConsoleReport } from './console';
 import { measureDataPlane, renderDataReport } from './data';
 import { FlowFactory, type BenchFlow, type FanOutFlow } from './flows';
 import { historyFacts } from './history';
@@ -155,6 +156,15 @@ async function main(): Promise<void> {
         `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
         `embedded Postgres · total ${env.totalSeconds.toFixed(0)} s`;
       await writeReport(renderBundleReport(figures, heading), options.out ?? 'bench/bundle-results.md');
+      return;
+    }
+    if (options.console) {
+      const { figures, temporalVersion } = await measureConsole(options, teardown, log);
+      const env = environment(temporalVersion, load, (performance.now() - begin) / 1000);
+      const heading =
+        `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
+        `Chromium (Debian) · embedded Postgres · total ${env.totalSeconds.toFixed(0)} s`;
+      await writeReport(renderConsoleReport(figures, heading), options.out ?? 'bench/console-results.md');
       return;
     }
     if (options.data) {
