@@ -74,8 +74,8 @@ describe('the console in Chromium', () => {
   });
 
   /** A new browser context logged in through the login page with a key of `role`, on the Flows page. */
-  const login = async (role: Role): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const login = async (role: Role, viewport = { width: 1280, height: 800 }): Promise<Page> => {
+    const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
@@ -221,6 +221,24 @@ describe('the console in Chromium', () => {
         .getByText('the run was stopped before the step was decided')
         .first()
         .waitFor();
+    });
+    await page.context().close();
+  });
+
+  it('works on a narrow window: no sideways scrolling, the DAG and the step panel usable, axe clean', async () => {
+    const page = await login('operator', { width: 400, height: 800 });
+    await withScreenshot('narrow', page, async () => {
+      const fitsWidth = () =>
+        page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1');
+      assert.ok(await fitsWidth(), 'the Flows page fits 400 px');
+      await openFlow(page, flows.branches);
+      await node(page, 'Fetch').waitFor();
+      assert.ok(await fitsWidth(), 'the Flow page fits 400 px');
+      await page.getByRole('button', { name: 'Start run' }).waitFor();
+      await node(page, 'Fetch').focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('complementary', { name: /Fetch/ }).waitFor();
+      await assertAccessible(page, 'the Flow page on a narrow window');
     });
     await page.context().close();
   });
