@@ -179,6 +179,13 @@ describe('the console in Chromium', () => {
       assert.equal(await node(page, 'Answer').getAttribute('aria-label'), 'Answer: Succeeded');
       // Colour and words: the node says its state in text too.
       assert.match((await node(page, 'Answer').textContent()) ?? '', /Succeeded/);
+      // Its panel shows what it received: Greet's output (which echoes Greet's invocation, the run input in it).
+      await node(page, 'Answer').click();
+      const input = page
+        .getByRole('complementary', { name: /Answer/ })
+        .getByRole('region', { name: 'Input' });
+      await input.getByText('"stepName": "Greet"').waitFor();
+      await input.getByText('"greeting": "hi"').waitFor();
       await assertAccessible(page, 'the Flow page with a finished run');
     });
     await page.context().close();

@@ -3,6 +3,7 @@ import { useProcessor, type Run, type RunStep } from '../api/queries';
 import { explainDecision } from '../lib/decision';
 import { durationBetween, formatAttempts, formatDuration, formatTime } from '../lib/format';
 import type { GraphNode } from '../lib/graph';
+import { rebuiltInput } from '../lib/step-data';
 import { DataView } from './data-view';
 import { StatusBadge } from './status-badge';
 
@@ -68,6 +69,14 @@ function RunStepDetails({
   const duration = durationBetween(step.startedAt, step.completedAt, now);
   const trace = explainDecision(step, (iso) => formatTime(iso));
   const inputHref = `/api/Orchestration/runs/${run.orchestratedFlowId}/${run.runId}/input`;
+  // What it received, rebuilt from its predecessors as the engine built it (runs that record their decisions).
+  const ran = step.status !== 'Pending' && step.status !== 'Skipped' && step.decision?.outcome === 'Run';
+  const input = ran
+    ? rebuiltInput(
+        (step.decision?.predecessors ?? []).map((p) => p.stepId),
+        run.steps,
+      )
+    : undefined;
   return (
     <>
       <section aria-labelledby="panel-state">
@@ -136,11 +145,16 @@ function RunStepDetails({
             The run&apos;s input: <a href={inputHref}>open the run input</a>
           </p>
         ) : (
-          <p>
-            {predecessors.length === 1 ? 'The output of ' : 'The outputs of '}
-            {predecessors.map((name) => `"${name}"`).join(', ')}
-            {predecessors.length > 1 && ', by step name'}.
-          </p>
+          <>
+            <p>
+              {predecessors.length === 1 ? 'The output of ' : 'The outputs of '}
+              {predecessors.map((name) => `"${name}"`).join(', ')}
+              {predecessors.length > 1 && ', by step name'}.
+            </p>
+            {input !== undefined && (
+              <DataView value={input} fileName={`${node.name}-input.json`} what="input" />
+            )}
+          </>
         )}
       </section>
 
