@@ -5,30 +5,19 @@
  * critical violation. A failing test leaves a screenshot in test-results/console/.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../api/auth/roles';
-import { PROJECT_ROOT } from '../../infra/config';
 import { scriptedProcessor } from '../fixtures/scripted-processor';
 import { launchChromium } from '../support/browser';
+import { assertAccessible, CONSOLE_ARTIFACTS, signIn } from '../support/console-browser';
 import { createFlow, startTestEngine, type CreatedFlow, type TestEngine } from '../support/engine';
 import { unique } from '../support/fixtures';
 
 const P = `console-${unique()}`;
-const ARTIFACTS = path.join(PROJECT_ROOT, 'test-results', 'console');
 const STEP_TIMEOUT_MS = 30_000;
-
-/** axe-core's own script, run in the page under test. */
-const axeSource = readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[] }>;
-}
 
 describe('the console in Chromium', () => {
   let engine: TestEngine;
@@ -38,7 +27,7 @@ describe('the console in Chromium', () => {
   before(async () => {
     engine = await startTestEngine([scriptedProcessor(P)]);
     browser = await launchChromium();
-    await mkdir(ARTIFACTS, { recursive: true });
+    await mkdir(CONSOLE_ARTIFACTS, { recursive: true });
     const named = async (flow: CreatedFlow) => {
       const found = await engine.api.request<{ name: string }>('GET', `/api/OrchestratedFlow/${flow.flowId}`);
       return { ...flow, name: found.body.name };
@@ -79,10 +68,7 @@ describe('the console in Chromium', () => {
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${engine.api.url}/ui/`);
-    await page.getByLabel('API key').fill(await engine.api.keyOf(role));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Flows' }).waitFor();
+    await signIn(page, engine.api.url, await engine.api.keyOf(role));
     assert.deepEqual(problems, [], 'no script errors on the way in');
     return page;
   };
@@ -92,29 +78,14 @@ describe('the console in Chromium', () => {
     try {
       await work();
     } catch (error) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true }).catch(() => {});
+      await page
+        .screenshot({ path: path.join(CONSOLE_ARTIFACTS, `${name}.png`), fullPage: true })
+        .catch(() => {});
       throw error;
     }
   };
 
   /** axe-core on the page as it is: no serious or critical violation. */
-  const assertAccessible = async (page: Page, what: string) => {
-    // Evaluated over the DevTools protocol: the page's CSP (script-src 'self') rightly refuses an injected tag.
-    await page.evaluate(await axeSource);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: AxeViolation[] }> } })
-        .axe;
-      return (await axe.run()).violations;
-    });
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(
-      serious.map(
-        (v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
-      ),
-      [],
-      `axe on ${what}`,
-    );
-  };
 
   /** The DAG node of a step, found by its test hook, once it shows `status`. */
   const node = (page: Page, step: string, status?: string) =>

@@ -6,29 +6,19 @@
  * A failing test leaves a screenshot in test-results/console/.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import type { Role } from '../../api/auth/roles';
-import { PROJECT_ROOT } from '../../infra/config';
 import { scriptedProcessor } from '../fixtures/scripted-processor';
 import { launchChromium } from '../support/browser';
+import { assertAccessible, CONSOLE_ARTIFACTS, signIn } from '../support/console-browser';
 import { createFlow, startTestEngine, type TestEngine } from '../support/engine';
 import { unique } from '../support/fixtures';
 
 const P = `definitions-${unique()}`;
-const ARTIFACTS = path.join(PROJECT_ROOT, 'test-results', 'console');
-
-const axeSource = readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[] }>;
-}
 
 type Doc = Record<string, unknown> & { kind: string; name: string; version: string };
 
@@ -41,7 +31,7 @@ describe('the Definitions page in Chromium', () => {
   before(async () => {
     engine = await startTestEngine([scriptedProcessor(P)]);
     browser = await launchChromium();
-    await mkdir(ARTIFACTS, { recursive: true });
+    await mkdir(CONSOLE_ARTIFACTS, { recursive: true });
     const created = await createFlow(engine.api, {
       Greet: { processor: P, next: ['Answer'] },
       Answer: { processor: P },
@@ -79,10 +69,7 @@ describe('the Definitions page in Chromium', () => {
       )
         problems.push(message.text());
     });
-    await page.goto(`${engine.api.url}/ui/`);
-    await page.getByLabel('API key').fill(await engine.api.keyOf(role));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Flows' }).waitFor();
+    await signIn(page, engine.api.url, await engine.api.keyOf(role));
     return page;
   };
 
@@ -92,27 +79,10 @@ describe('the Definitions page in Chromium', () => {
       assert.deepEqual(problemsOf.get(page), [], 'no script errors and no CSP refusals');
     } catch (error) {
       await page
-        .screenshot({ path: path.join(ARTIFACTS, `definitions-${name}.png`), fullPage: true })
+        .screenshot({ path: path.join(CONSOLE_ARTIFACTS, `definitions-${name}.png`), fullPage: true })
         .catch(() => {});
       throw error;
     }
-  };
-
-  const assertAccessible = async (page: Page, what: string) => {
-    await page.evaluate(await axeSource);
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: AxeViolation[] }> } })
-        .axe;
-      return (await axe.run()).violations;
-    });
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(
-      serious.map(
-        (v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
-      ),
-      [],
-      `axe on ${what}`,
-    );
   };
 
   const node = (page: Page, step: string) => page.locator(`[data-step-name="${step}"]`);
