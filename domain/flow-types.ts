@@ -11,6 +11,7 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const RUN_STATUSES = [
   'Running',
+  'Paused',
   'Completed',
   'Failed',
   'Cancelled',
@@ -19,7 +20,8 @@ export const RUN_STATUSES = [
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export type RunTrigger = 'manual' | 'schedule';
+/** How a run started: by hand, by its schedule, or as a rerun of an earlier run (`RunSummary.rerunOf`). */
+export type RunTrigger = 'manual' | 'schedule' | 'rerun';
 
 /** A Temporal retry policy override, in milliseconds. */
 export interface StepRetryPolicy {
@@ -60,6 +62,35 @@ export interface SnapshotProcessor {
   timeouts: StepTimeouts | null;
 }
 
+export const FOR_EACH_FAILURE_POLICIES = ['failFast', 'collect'] as const;
+export type ForEachFailurePolicy = (typeof FOR_EACH_FAILURE_POLICIES)[number];
+export const FOR_EACH_DEFAULT_MAX_PARALLEL = 10;
+export const FOR_EACH_MAX_PARALLEL = 100;
+
+/**
+ * A step that runs its processor once per item: `items` is a JSONata expression over the step's input that yields
+ * the list, or the literal `"assignments"` (one item per assigned Address / Delivery).
+ */
+export interface ForEachSpec {
+  items: string;
+  /** Items running at once (default 10, at most 100). */
+  maxParallel?: number;
+  /** `failFast` (default): the first failed item cancels the rest; `collect`: every item runs. */
+  failurePolicy?: ForEachFailurePolicy;
+}
+
+/** What undoes a step's work when the run fails (saga): a processor and its configuration. */
+export interface CompensationSpec {
+  processorId: string;
+  configuration?: Record<string, unknown> | null;
+}
+
+/** A step's compensation as the snapshot resolves it: `processor` is null when it no longer exists. */
+export interface SnapshotCompensation {
+  processor: SnapshotProcessor | null;
+  configuration: Record<string, unknown> | null;
+}
+
 export interface SnapshotStep {
   id: string;
   version: string;
@@ -73,6 +104,10 @@ export interface SnapshotStep {
   /** null when the step's processor no longer exists (validation reports it). */
   processor: SnapshotProcessor | null;
   assignments: AssignedEntity[];
+  /** Present only on for-each steps (absent keeps the snapshots, and hashes, of other steps as they were). */
+  forEach?: ForEachSpec;
+  /** Present only on steps with a compensation. */
+  compensation?: SnapshotCompensation;
 }
 
 /** Everything a run needs, loaded once by an activity and recorded in history. */
@@ -83,6 +118,8 @@ export interface FlowSnapshot {
   stepIds: string[];
   /** Steps by ID: the workflow's steps (steps missing from the database are absent; validation reports them). */
   steps: Record<string, SnapshotStep>;
+  /** The flow's own limit on steps (and for-each items) running at once; absent: the engine's default, 100. */
+  maxConcurrentSteps?: number;
   /** SHA-256 of the snapshot's canonical JSON: which definition the run ran. */
   hash: string;
 }
