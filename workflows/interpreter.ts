@@ -188,7 +188,9 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   loaded.plan = runPlan;
   states = initialStepStates(runPlan);
   const traced = patched(DECISION_TRACE_PATCH);
-  const maxConcurrent = input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
+  // The flow's own limit (from its definition) wins over the starter's, which wins over the default.
+  const maxConcurrent =
+    snapshot.maxConcurrentSteps ?? input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
   const inFlight = new Set<string>();
   const waiting: string[] = [];
 
