@@ -4,11 +4,13 @@ import { processorTaskQueue } from '../domain/task-queue';
 import type {
   AssignedEntity,
   FlowSnapshot,
+  ForEachSpec,
+  SnapshotProcessor,
   SnapshotStep,
   StepRetryPolicy,
   StepTimeouts,
 } from '../domain/flow-types';
-import type { PrismaClient } from '../prisma/client';
+import type { Prisma, PrismaClient } from '../prisma/client';
 
 /** Failure type when the orchestrated flow does not exist (non-retryable). */
 export const FLOW_NOT_FOUND = 'FlowNotFound';
@@ -22,6 +24,20 @@ function canonicalJson(value: unknown): string {
         )
       : v,
   );
+}
+
+function snapshotProcessor(p: Prisma.ProcessorGetPayload<object>): SnapshotProcessor {
+  return {
+    id: p.id,
+    name: p.name,
+    version: p.version,
+    taskQueue: processorTaskQueue(p.name, p.version),
+    implementationHash: p.implementationHash,
+    inputSchemaId: p.inputSchemaId,
+    outputSchemaId: p.outputSchemaId,
+    retryPolicy: (p.retryPolicy as StepRetryPolicy | null) ?? null,
+    timeouts: (p.timeouts as StepTimeouts | null) ?? null,
+  };
 }
 
 /**
@@ -40,7 +56,15 @@ export async function loadFlowSnapshot(
         include: {
           steps: {
             orderBy: { position: 'asc' },
-            include: { step: { include: { processor: true, next: { orderBy: { position: 'asc' } } } } },
+            include: {
+              step: {
+                include: {
+                  processor: true,
+                  compensationProcessor: true,
+                  next: { orderBy: { position: 'asc' } },
+                },
+              },
+            },
           },
         },
       },
@@ -79,7 +103,6 @@ export async function loadFlowSnapshot(
 
   const steps: Record<string, SnapshotStep> = {};
   for (const { step } of flow.workflow.steps) {
-    const p = step.processor;
     steps[step.id] = {
       id: step.id,
       version: step.version,
@@ -89,18 +112,18 @@ export async function loadFlowSnapshot(
       configuration: (step.configuration as Record<string, unknown> | null) ?? null,
       retryPolicy: (step.retryPolicy as StepRetryPolicy | null) ?? null,
       timeouts: (step.timeouts as StepTimeouts | null) ?? null,
-      processor: {
-        id: p.id,
-        name: p.name,
-        version: p.version,
-        taskQueue: processorTaskQueue(p.name, p.version),
-        implementationHash: p.implementationHash,
-        inputSchemaId: p.inputSchemaId,
-        outputSchemaId: p.outputSchemaId,
-        retryPolicy: (p.retryPolicy as StepRetryPolicy | null) ?? null,
-        timeouts: (p.timeouts as StepTimeouts | null) ?? null,
-      },
+      processor: snapshotProcessor(step.processor),
       assignments: assignedByStep.get(step.id) ?? [],
+      // Only when set: the snapshots (and hashes) of definitions that use neither stay as they were.
+      ...(step.forEach !== null ? { forEach: step.forEach as unknown as ForEachSpec } : {}),
+      ...(step.compensationProcessorId !== null
+        ? {
+            compensation: {
+              processor: step.compensationProcessor ? snapshotProcessor(step.compensationProcessor) : null,
+              configuration: (step.compensationConfiguration as Record<string, unknown> | null) ?? null,
+            },
+          }
+        : {}),
     };
   }
 
@@ -109,6 +132,7 @@ export async function loadFlowSnapshot(
     workflow: { id: flow.workflow.id, version: flow.workflow.version, name: flow.workflow.name },
     stepIds: flow.workflow.steps.map((s) => s.stepId),
     steps,
+    ...(flow.maxConcurrentSteps !== null ? { maxConcurrentSteps: flow.maxConcurrentSteps } : {}),
   };
   return { ...unhashed, hash: createHash('sha256').update(canonicalJson(unhashed)).digest('hex') };
 }

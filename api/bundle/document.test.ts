@@ -127,4 +127,64 @@ describe('bundle documents', () => {
       [['outputSchema', 'exists', 'no Schema t@1 in the bundle or stored']],
     );
   });
+  it('reads a compensation’s processor as a name@version reference inside it', () => {
+    const text = `kind: Step
+name: Charge
+version: "1.0"
+processor: charge@1.0.0
+forEach:
+  items: $.orders
+compensation:
+  processor: refund@1.0.0
+  configuration: { mode: full }
+`;
+    const parsed = parseBundleText(text);
+    const read = readDocuments(parsed.documents);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.documents[0]!.refs, {
+      processor: 'charge@1.0.0',
+      'compensation.processor': 'refund@1.0.0',
+    });
+    assert.deepEqual(read.documents[0]!.fields.compensation, { configuration: { mode: 'full' } });
+    const { checked, problems, external } = checkBundle(parsed.documents, { offline: true });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(external, ['Processor charge@1.0.0', 'Processor refund@1.0.0']);
+    const input = checked![0]!.input;
+    assert.deepEqual(input.forEach, { items: '$.orders', maxParallel: 10, failurePolicy: 'failFast' });
+    assert.deepEqual(input.compensation, {
+      processorId: '00000000-0000-4000-8000-000000000003',
+      configuration: { mode: 'full' },
+    });
+    assert.equal(parsed.lineOf(0, 'compensation.processor'), 8);
+  });
+
+  it('names compensation and for-each problems by the bundle’s fields', () => {
+    const step = (more: Record<string, unknown>) => ({
+      kind: 'Step',
+      name: 's',
+      version: '1',
+      processor: 'p@1',
+      ...more,
+    });
+    const { problems } = checkBundle(
+      [
+        step({ compensation: { processorId: 'c0ffee00-0000-4000-8000-000000000000' } }),
+        step({ name: 't', compensation: { processor: 'not a reference' } }),
+        step({ name: 'u', compensation: { configuration: {} }, forEach: { items: '$.a +' } }),
+        step({ name: 'v', compensation: 'refund@1' }),
+      ],
+      { offline: true },
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.document, p.field, p.rule]),
+      [
+        [0, 'compensation.processorId', 'unknownField'],
+        [0, 'compensation.processor', 'required'],
+        [1, 'compensation.processor', 'reference'],
+        [2, 'forEach.items', 'jsonata'],
+        [2, 'compensation.processor', 'required'],
+        [3, 'compensation', 'type'],
+      ],
+    );
+  });
 });

@@ -23,12 +23,34 @@ export const BUNDLE_KINDS = [
 ] as const satisfies readonly EntityName[];
 export type BundleKind = (typeof BUNDLE_KINDS)[number];
 
-/** A reference field of a document: its bundle name, the REST field it becomes, and what it may name. */
+/**
+ * A reference field of a document: its bundle name, the REST field it becomes, and what it may name. With `parent`,
+ * both are keys inside the document's object field `parent` (a Step's `compensation.processor`).
+ */
 export interface ReferenceField {
   field: string;
   restField: string;
   targets: readonly BundleKind[];
   list: boolean;
+  parent?: string;
+}
+
+/** Where a reference is in a document (and in `BundleDocument.refs`): `processor`, `compensation.processor`. */
+export const refPath = (reference: ReferenceField) =>
+  reference.parent ? `${reference.parent}.${reference.field}` : reference.field;
+
+/** Where a reference is in the REST body: `processorId`, `compensation.processorId`. */
+export const restPath = (reference: ReferenceField) =>
+  reference.parent ? `${reference.parent}.${reference.restField}` : reference.restField;
+
+/** `field` (a problem's path in the REST body) with the reference it falls under named as the bundle names it. */
+export function bundleFieldOf(kind: BundleKind, field: string): string {
+  for (const reference of REFERENCE_FIELDS[kind]) {
+    const from = restPath(reference);
+    if (field === from || field.startsWith(`${from}.`) || field.startsWith(`${from}[`))
+      return `${refPath(reference)}${field.slice(from.length)}`;
+  }
+  return field;
 }
 
 export const REFERENCE_FIELDS: Record<BundleKind, readonly ReferenceField[]> = {
@@ -42,6 +64,13 @@ export const REFERENCE_FIELDS: Record<BundleKind, readonly ReferenceField[]> = {
   Step: [
     { field: 'processor', restField: 'processorId', targets: ['Processor'], list: false },
     { field: 'next', restField: 'nextStepIds', targets: ['Step'], list: true },
+    {
+      parent: 'compensation',
+      field: 'processor',
+      restField: 'processorId',
+      targets: ['Processor'],
+      list: false,
+    },
   ],
   Workflow: [{ field: 'steps', restField: 'stepIds', targets: ['Step'], list: true }],
   Assignment: [
@@ -82,7 +111,7 @@ export interface BundleDocument {
   connectionString?: string;
   /** The entity's own REST fields (everything but kind and the reference fields). */
   fields: Record<string, unknown>;
-  /** Reference field → `name@version` (or a list of them); absent fields are left out. */
+  /** Reference path ({@link refPath}) → `name@version` (or a list of them); absent fields are left out. */
   refs: Record<string, string | string[] | null>;
 }
 
@@ -145,7 +174,8 @@ export function readDocuments(raw: readonly unknown[]): {
     const label = { kind: bundleKind, ref: `${name}@${version}` };
     const fields: Record<string, unknown> = {};
     const refs: Record<string, string | string[] | null> = {};
-    const referenceFields = new Map(REFERENCE_FIELDS[bundleKind].map((r) => [r.field, r]));
+    const topLevel = REFERENCE_FIELDS[bundleKind].filter((r) => !r.parent);
+    const referenceFields = new Map(topLevel.map((r) => [r.field, r]));
     for (const [field, fieldValue] of Object.entries(value)) {
       if (field === 'kind') continue;
       const reference = referenceFields.get(field);
@@ -155,8 +185,8 @@ export function readDocuments(raw: readonly unknown[]): {
         else if (read.value !== undefined) refs[field] = read.value;
         continue;
       }
-      if (SERVER_FIELDS.includes(field) || REFERENCE_FIELDS[bundleKind].some((r) => r.restField === field)) {
-        const instead = REFERENCE_FIELDS[bundleKind].find((r) => r.restField === field)?.field;
+      if (SERVER_FIELDS.includes(field) || topLevel.some((r) => r.restField === field)) {
+        const instead = topLevel.find((r) => r.restField === field)?.field;
         problem(
           field,
           'unknownField',
@@ -168,6 +198,30 @@ export function readDocuments(raw: readonly unknown[]): {
         continue;
       }
       fields[field] = fieldValue;
+    }
+    // References inside an object field: taken out of it here; a holder that is not an object is left to the REST
+    // schema to report.
+    for (const reference of REFERENCE_FIELDS[bundleKind]) {
+      const original = reference.parent ? fields[reference.parent] : undefined;
+      if (!reference.parent || !isObject(original)) continue;
+      const holder = { ...original };
+      const path = refPath(reference);
+      if (reference.restField in holder) {
+        problem(
+          restPath(reference),
+          'unknownField',
+          `is not a bundle field: references are name@version, use "${path}"`,
+          label,
+        );
+        delete holder[reference.restField];
+      }
+      if (reference.field in holder) {
+        const read = readReference(reference, holder[reference.field]);
+        if ('problem' in read) problem(read.field ?? path, 'reference', read.problem, label);
+        else if (read.value !== undefined) refs[path] = read.value;
+        delete holder[reference.field];
+      }
+      fields[reference.parent] = holder;
     }
     const connectionString =
       bundleKind === 'Address' || bundleKind === 'Delivery'
@@ -209,10 +263,13 @@ function readReference(
   if (!Array.isArray(value))
     return { problem: `must be a list of name@version of ${reference.targets.join(' or ')}` };
   const bad = value.findIndex((item) => typeof item !== 'string' || !parseRef(item));
-  if (bad >= 0) return { problem: syntax, field: `${reference.field}[${bad}]` };
+  if (bad >= 0) return { problem: syntax, field: `${refPath(reference)}[${bad}]` };
   const duplicate = value.findIndex((item, i) => value.indexOf(item) !== i);
   if (duplicate >= 0)
-    return { problem: `lists ${String(value[duplicate])} twice`, field: `${reference.field}[${duplicate}]` };
+    return {
+      problem: `lists ${String(value[duplicate])} twice`,
+      field: `${refPath(reference)}[${duplicate}]`,
+    };
   return { value: value as string[] };
 }
 
@@ -233,10 +290,20 @@ export function restBody(
   const problems: BundleProblem[] = [];
   const label = { document: doc.index, kind: doc.kind, ref: `${doc.name}@${doc.version}` };
   for (const reference of REFERENCE_FIELDS[doc.kind]) {
-    const value = doc.refs[reference.field];
+    const path = refPath(reference);
+    const value = doc.refs[path];
     if (value === undefined) continue;
+    // A nested reference is only read out of an object holder (readDocuments), so the holder is one here.
+    const set = (resolved: unknown) => {
+      if (reference.parent)
+        body[reference.parent] = {
+          ...(body[reference.parent] as Record<string, unknown>),
+          [reference.restField]: resolved,
+        };
+      else body[reference.restField] = resolved;
+    };
     if (value === null) {
-      body[reference.restField] = null;
+      set(null);
       continue;
     }
     const one = (ref: string, field: string) => {
@@ -245,9 +312,7 @@ export function restBody(
       problems.push({ ...label, field, rule: resolved.rule, message: resolved.problem });
       return undefined;
     };
-    body[reference.restField] = Array.isArray(value)
-      ? value.map((ref, i) => one(ref, `${reference.field}[${i}]`))
-      : one(value, reference.field);
+    set(Array.isArray(value) ? value.map((ref, i) => one(ref, `${path}[${i}]`)) : one(value, path));
   }
   return { body, problems };
 }
@@ -262,12 +327,11 @@ export function checkDocumentFields(
   const unstorable = unstorableValues(body);
   const result = schema.safeParse(body, { reportInput: true });
   const details = [...unstorable, ...(result.success ? [] : issuesToDetails(result.error.issues))];
-  const rename = new Map(REFERENCE_FIELDS[doc.kind].map((r) => [r.restField, r.field]));
-  const problems = details.map((detail) => {
-    const [head, ...rest] = detail.field.split(/(?=[.[])/);
-    const field = rename.has(head!) ? `${rename.get(head!)!}${rest.join('')}` : detail.field;
-    return { ...label, ...detail, field };
-  });
+  const problems = details.map((detail) => ({
+    ...label,
+    ...detail,
+    field: bundleFieldOf(doc.kind, detail.field),
+  }));
   return problems.length === 0 && result.success ? { input: result.data, problems } : { problems };
 }
 
@@ -429,9 +493,15 @@ export function checkRead(
   const external = options.offline ? new Map<string, string>() : undefined;
   const resolve = resolverOver(candidates, external);
   const checked: CheckedDocument[] = [];
-  /** A field already reported (a malformed or unresolved reference) is not reported again as missing. */
-  const base = (field: string) => field.split(/[.[]/)[0]!;
   for (const doc of documents) {
+    /**
+     * A field already reported (a malformed or unresolved reference) is not reported again as missing: a problem
+     * stands for its top-level field, or for the nested reference it falls under.
+     */
+    const nested = REFERENCE_FIELDS[doc.kind].filter((r) => r.parent).map(refPath);
+    const base = (field: string) =>
+      nested.find((path) => field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`)) ??
+      field.split(/[.[]/)[0]!;
     const { body, problems: refProblems } = restBody(doc, resolve);
     const fields = checkDocumentFields(doc, body);
     const reported = new Set(

@@ -6,13 +6,40 @@
  */
 import { z } from 'zod';
 import { ENTITY_BY_NAME } from '../entities';
-import { BUNDLE_KINDS, REFERENCE_FIELDS } from './document';
+import { BUNDLE_KINDS, REFERENCE_FIELDS, type ReferenceField } from './document';
 
 type JsonSchema = Record<string, unknown>;
 
 export const BUNDLE_SCHEMA_ID = 'https://flow-orchestrator.dev/schemas/bundle.json';
 
 const REF_PATTERN = '^[^\\u0000-\\u001f]+@[A-Za-z0-9][A-Za-z0-9._+-]*$';
+
+const refSchema = (reference: ReferenceField): JsonSchema => ({
+  type: 'string',
+  pattern: REF_PATTERN,
+  description: `name@version of a ${reference.targets.join(' or ')}`,
+});
+
+/**
+ * The schema of an object field (or of its object alternative, when it is nullable) with the reference
+ * `reference.restField` inside it replaced by its bundle name (`compensation.processorId` → `compensation.processor`).
+ */
+function withNestedReference(schema: JsonSchema, reference: ReferenceField): JsonSchema {
+  if (Array.isArray(schema.anyOf))
+    return {
+      ...schema,
+      anyOf: (schema.anyOf as JsonSchema[]).map((alternative) => withNestedReference(alternative, reference)),
+    };
+  if (schema.type !== 'object' || !schema.properties) return schema;
+  const properties: Record<string, JsonSchema> = {};
+  for (const [key, value] of Object.entries(schema.properties as Record<string, JsonSchema>))
+    if (key === reference.restField) properties[reference.field] = refSchema(reference);
+    else properties[key] = value;
+  const required = ((schema.required as string[] | undefined) ?? []).map((key) =>
+    key === reference.restField ? reference.field : key,
+  );
+  return { ...schema, properties, ...(required.length > 0 ? { required } : {}) };
+}
 
 function documentSchema(kind: (typeof BUNDLE_KINDS)[number]): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(ENTITY_BY_NAME[kind].input, {
@@ -25,16 +52,13 @@ function documentSchema(kind: (typeof BUNDLE_KINDS)[number]): JsonSchema {
     kind: { const: kind, description: 'What the document is.' },
   };
   for (const [field, schema] of Object.entries(properties)) {
-    const reference = REFERENCE_FIELDS[kind].find((r) => r.restField === field);
+    const reference = REFERENCE_FIELDS[kind].find((r) => !r.parent && r.restField === field);
     if (!reference) {
-      ordered[field] = schema;
+      const nested = REFERENCE_FIELDS[kind].filter((r) => r.parent === field);
+      ordered[field] = nested.reduce(withNestedReference, schema);
       continue;
     }
-    const one = {
-      type: 'string',
-      pattern: REF_PATTERN,
-      description: `name@version of a ${reference.targets.join(' or ')}`,
-    };
+    const one = refSchema(reference);
     ordered[reference.field] = reference.list
       ? {
           type: 'array',

@@ -22,6 +22,7 @@ import {
   readDocuments,
   REFERENCE_FIELDS,
   parseRef,
+  refPath,
   type BundleDocument,
   type BundleKind,
   type BundleProblem,
@@ -251,7 +252,13 @@ export class BundleService {
       include: { next: { orderBy: { position: 'asc' } } },
     });
     const processors = await db.processor.findMany({
-      where: { id: { in: steps.map((s) => s.processorId) } },
+      where: {
+        id: {
+          in: steps.flatMap((s) =>
+            s.compensationProcessorId ? [s.processorId, s.compensationProcessorId] : [s.processorId],
+          ),
+        },
+      },
     });
     const endpointIds = assignments.flatMap((a) => a.entities);
     const addresses = await db.address.findMany({
@@ -299,13 +306,25 @@ export class BundleService {
         let dto = def.toDto(row) as Record<string, unknown>;
         if (def.maskSecrets && viewer.role !== 'admin')
           dto = def.maskSecrets(dto, this.masker) as Record<string, unknown>;
-        const references = new Map(REFERENCE_FIELDS[kind].map((r) => [r.restField, r.field]));
+        const references = new Map(
+          REFERENCE_FIELDS[kind].filter((r) => !r.parent).map((r) => [r.restField, r.field]),
+        );
         const document: Record<string, unknown> = { kind, name: dto.name, version: dto.version };
         for (const [field, value] of Object.entries(dto)) {
           if (IGNORED_FIELDS.has(field) || field === 'name' || field === 'version') continue;
           if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) continue;
           const reference = references.get(field);
-          if (!reference) document[field] = value;
+          const nested = REFERENCE_FIELDS[kind].filter((r) => r.parent === field);
+          if (nested.length > 0 && typeof value === 'object' && !Array.isArray(value)) {
+            // `compensation: { processorId, configuration }` → `{ processor: name@version, configuration }`.
+            const holder: Record<string, unknown> = {};
+            for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+              if (inner === null) continue;
+              const inside = nested.find((r) => r.restField === key);
+              holder[inside ? inside.field : key] = inside ? refs.get(inner as string) : inner;
+            }
+            document[field] = holder;
+          } else if (!reference) document[field] = value;
           else
             document[reference] = Array.isArray(value)
               ? value.map((id: string) => refs.get(id))
@@ -403,7 +422,9 @@ export class BundleService {
       if (def.restoreMasked)
         item.input = def.restoreMasked(item.input, before, this.masker) as typeof item.input;
       const current = def.toDto(before) as Record<string, unknown>;
-      const rename = new Map(REFERENCE_FIELDS[item.doc.kind].map((r) => [r.restField, r.field]));
+      const rename = new Map(
+        REFERENCE_FIELDS[item.doc.kind].filter((r) => !r.parent).map((r) => [r.restField, r.field]),
+      );
       const fields = Object.keys(item.input)
         .filter((field) => !IGNORED_FIELDS.has(field))
         .filter((field) => !isDeepStrictEqual(normalize(item.input[field]), normalize(current[field])))
@@ -425,7 +446,7 @@ export class BundleService {
       for (const doc of documents)
         for (const reference of REFERENCE_FIELDS[doc.kind]) {
           if (!reference.targets.includes(kind)) continue;
-          const value = doc.refs[reference.field];
+          const value = doc.refs[refPath(reference)];
           for (const text of Array.isArray(value) ? value : value ? [value] : []) {
             const ref = parseRef(text);
             if (ref) wanted.set(text, ref);

@@ -12,6 +12,10 @@ import { guid, guidList, typeError } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
+/** The engine's limit on a run's steps running at once when the flow sets none (workflows/interpreter.ts). */
+const DEFAULT_MAX_CONCURRENT_STEPS = 100;
+const MAX_CONCURRENT_STEPS = 1000;
+
 const input = z
   .strictObject({
     ...baseInput,
@@ -55,6 +59,17 @@ const input = z
           'How late a run missed while Temporal was unavailable may still start (default one minute); ' +
           'older ones are skipped (a backfill can run them).',
       }),
+    maxConcurrentSteps: z
+      .number(typeError('an integer'))
+      .int({ error: 'must be an integer' })
+      .min(1, { error: 'must be at least 1' })
+      .max(MAX_CONCURRENT_STEPS, { error: `must be at most ${MAX_CONCURRENT_STEPS}` })
+      .nullish()
+      .meta({
+        description:
+          `Steps (and for-each items) of a run running at once; absent: the engine's default, ` +
+          `${DEFAULT_MAX_CONCURRENT_STEPS}. Read when a run starts.`,
+      }),
   })
   .superRefine((flow, ctx) => {
     if (flow.isScheduleEnabled && !flow.cronExpression)
@@ -74,6 +89,7 @@ const output = z.object({
   timezone: z.string().nullable(),
   overlapPolicy: z.enum(OVERLAP_POLICIES),
   catchupWindowMs: z.number().int(),
+  maxConcurrentSteps: z.number().int().nullable(),
 });
 
 type Input = z.output<typeof input>;
@@ -89,6 +105,7 @@ const columns = (i: Input) => ({
   timezone: i.timezone,
   overlapPolicy: i.overlapPolicy,
   catchupWindowMs: i.catchupWindowMs,
+  maxConcurrentSteps: i.maxConcurrentSteps ?? null,
 });
 const links = (i: Input) => i.assignmentIds.map((assignmentId, position) => ({ assignmentId, position }));
 
@@ -111,6 +128,7 @@ export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeo
     timezone: row.timezone,
     overlapPolicy: row.overlapPolicy,
     catchupWindowMs: row.catchupWindowMs,
+    maxConcurrentSteps: row.maxConcurrentSteps,
   }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i), assignments: { create: links(i) } }),
   updateData: (i, actor) => ({

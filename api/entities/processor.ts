@@ -6,6 +6,9 @@ import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { retryPolicy, stepTimeouts } from './step';
 
+const MAX_ACTIVITIES_PER_SECOND = 100_000;
+const MAX_CONCURRENT_ACTIVITIES = 10_000;
+
 const input = z.strictObject({
   ...baseInput,
   inputSchemaId: guid,
@@ -18,6 +21,26 @@ const input = z.strictObject({
     .nullish()
     .meta({ description: 'Default retry policy of steps using this processor.' }),
   timeouts: stepTimeouts.nullish().meta({ description: 'Default timeouts of steps using this processor.' }),
+  maxActivitiesPerSecond: z
+    .number(typeError('a number'))
+    .gt(0, { error: 'must be greater than 0' })
+    .max(MAX_ACTIVITIES_PER_SECOND, { error: `must be at most ${MAX_ACTIVITIES_PER_SECOND}` })
+    .nullish()
+    .meta({
+      description:
+        "Activities per second dispatched from the processor's task queue, across all its workers " +
+        "(Temporal's task-queue rate limit; read by a worker when it starts). Absent: unlimited.",
+    }),
+  maxConcurrentActivities: z
+    .number(typeError('an integer'))
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(MAX_CONCURRENT_ACTIVITIES, { error: `must be at most ${MAX_CONCURRENT_ACTIVITIES}` })
+    .nullish()
+    .meta({
+      description:
+        'Activities one worker process runs at once (read by a worker when it starts). Absent: the worker default.',
+    }),
 });
 const output = z.object({
   ...baseOutput,
@@ -26,6 +49,8 @@ const output = z.object({
   implementationHash: z.string(),
   retryPolicy: retryPolicy.nullable(),
   timeouts: stepTimeouts.nullable(),
+  maxActivitiesPerSecond: z.number().nullable(),
+  maxConcurrentActivities: z.number().int().nullable(),
   taskQueue: z.string().meta({ description: 'Derived from name and version; the queue its workers poll.' }),
 });
 
@@ -38,6 +63,8 @@ const columns = (i: Input) => ({
   implementationHash: i.implementationHash,
   retryPolicy: i.retryPolicy ? (i.retryPolicy as Prisma.InputJsonObject) : Prisma.DbNull,
   timeouts: i.timeouts ? (i.timeouts as Prisma.InputJsonObject) : Prisma.DbNull,
+  maxActivitiesPerSecond: i.maxActivitiesPerSecond ?? null,
+  maxConcurrentActivities: i.maxConcurrentActivities ?? null,
 });
 
 export const processorEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
@@ -55,6 +82,8 @@ export const processorEntity: EntityDefinition<Input, Row, z.output<typeof outpu
     implementationHash: row.implementationHash,
     retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
     timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
+    maxActivitiesPerSecond: row.maxActivitiesPerSecond,
+    maxConcurrentActivities: row.maxConcurrentActivities,
     taskQueue: processorTaskQueue(row.name, row.version),
   }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i) }),
@@ -63,12 +92,20 @@ export const processorEntity: EntityDefinition<Input, Row, z.output<typeof outpu
     { field: 'inputSchemaId', ids: [i.inputSchemaId], targets: ['Schema'] },
     { field: 'outputSchemaId', ids: [i.outputSchemaId], targets: ['Schema'] },
   ],
-  referrers: async (db, id) =>
-    (await db.step.findMany({ where: { processorId: id } })).map((s) => ({
+  referrers: async (db, id) => {
+    const [steps, compensations] = await Promise.all([
+      db.step.findMany({ where: { processorId: id } }),
+      db.step.findMany({ where: { compensationProcessorId: id } }),
+    ]);
+    return [
+      ...steps.map((s) => ({ step: s, field: 'processorId' })),
+      ...compensations.map((s) => ({ step: s, field: 'compensation.processorId' })),
+    ].map(({ step, field }) => ({
       entity: 'Step' as const,
-      id: s.id,
-      name: s.name,
-      version: s.version,
-      field: 'processorId',
-    })),
+      id: step.id,
+      name: step.name,
+      version: step.version,
+      field,
+    }));
+  },
 };

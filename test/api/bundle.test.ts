@@ -396,6 +396,170 @@ describe('bundles', () => {
     ]);
   });
 
+  describe('run-control fields', () => {
+    /** The greeting flow with limits on its processor and flow, a fan-out step and a compensated step. */
+    function controlled(prefix: string): Doc[] {
+      const documents = greeting(prefix);
+      documents[1] = { ...documents[1], maxActivitiesPerSecond: 20, maxConcurrentActivities: 4 };
+      documents[3] = {
+        ...documents[3],
+        forEach: { items: '$.recipients', maxParallel: 5 },
+        compensation: { processor: `${prefix}-refund@1.0.0`, configuration: { mode: 'full' } },
+      };
+      documents[4] = { ...documents[4], compensation: { processor: `${prefix}-refund@1.0.0` } };
+      documents[6] = { ...documents[6], maxConcurrentSteps: 3 };
+      return [
+        ...documents,
+        {
+          kind: 'Processor',
+          name: `${prefix}-refund`,
+          version: '1.0.0',
+          inputSchema: `${prefix}-any@1.0`,
+          outputSchema: `${prefix}-any@1.0`,
+          implementationHash: HASH,
+        },
+      ];
+    }
+
+    it('round-trips through apply, plan, export and apply on an empty database', async () => {
+      const p = `rc-${unique()}`;
+      const created = await apply(controlled(p));
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.deepEqual(created.body.summary, { create: 8, update: 0, unchanged: 0, delete: 0 });
+
+      const processor = (await byKey('Processor', `${p}-transform`, '1.0.0')).body as Doc;
+      const refund = (await byKey('Processor', `${p}-refund`, '1.0.0')).body as Doc;
+      const wait = (await byKey('Step', `${p}-Wait`, '1.0')).body as Doc;
+      const log = (await byKey('Step', `${p}-Log`, '1.0')).body as Doc;
+      const flow = (await byKey('OrchestratedFlow', `${p}-GreetingFlow`, '1.0')).body as Doc;
+      assert.equal(processor.maxActivitiesPerSecond, 20);
+      assert.equal(processor.maxConcurrentActivities, 4);
+      assert.equal(refund.maxActivitiesPerSecond, null);
+      assert.deepEqual(wait.forEach, { items: '$.recipients', maxParallel: 5, failurePolicy: 'failFast' });
+      assert.deepEqual(wait.compensation, { processorId: refund.id, configuration: { mode: 'full' } });
+      assert.equal(log.forEach, null);
+      assert.deepEqual(log.compensation, { processorId: refund.id, configuration: null });
+      assert.equal(flow.maxConcurrentSteps, 3);
+
+      const again = await plan(controlled(p));
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(again.body.summary, { create: 0, update: 0, unchanged: 8, delete: 0 });
+
+      const changed = controlled(p);
+      changed[3] = {
+        ...changed[3],
+        forEach: { items: 'assignments', maxParallel: 5, failurePolicy: 'collect' },
+        compensation: { processor: `${p}-refund@1.0.0`, configuration: { mode: 'partial' } },
+      };
+      changed[4] = { ...changed[4], compensation: null };
+      changed[1] = { ...changed[1], maxActivitiesPerSecond: null };
+      changed[6] = { ...changed[6], maxConcurrentSteps: 50 };
+      const planned = await plan(changed);
+      assert.equal(planned.status, 200, JSON.stringify(planned.body));
+      assert.deepEqual(
+        planned.body.changes.filter((c) => c.action === 'update').map((c) => [c.kind, c.name, c.fields]),
+        [
+          ['Processor', `${p}-transform`, ['maxActivitiesPerSecond']],
+          ['Step', `${p}-Wait`, ['forEach', 'compensation']],
+          ['Step', `${p}-Log`, ['compensation']],
+          ['OrchestratedFlow', `${p}-GreetingFlow`, ['maxConcurrentSteps']],
+        ],
+      );
+      const applied = await apply(changed);
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.deepEqual(applied.body.changes, planned.body.changes);
+      const waitAfter = (await byKey('Step', `${p}-Wait`, '1.0')).body as Doc;
+      assert.deepEqual(waitAfter.forEach, { items: 'assignments', maxParallel: 5, failurePolicy: 'collect' });
+      assert.deepEqual(waitAfter.compensation, {
+        processorId: refund.id,
+        configuration: { mode: 'partial' },
+      });
+      assert.equal(((await byKey('Step', `${p}-Log`, '1.0')).body as Doc).compensation, null);
+      assert.equal(
+        ((await byKey('Processor', `${p}-transform`, '1.0.0')).body as Doc).maxActivitiesPerSecond,
+        null,
+      );
+      assert.equal(
+        ((await byKey('OrchestratedFlow', `${p}-GreetingFlow`, '1.0')).body as Doc).maxConcurrentSteps,
+        50,
+      );
+
+      // Export: the compensation names its processor by name@version, and the processor comes along.
+      const exported = await api.request<{ documents: Doc[] }>(
+        'GET',
+        `/api/Bundle/export?flow=${encodeURIComponent(`${p}-GreetingFlow@1.0`)}`,
+      );
+      assert.equal(exported.status, 200, JSON.stringify(exported.body));
+      const documents = exported.body.documents;
+      assert.deepEqual(
+        documents.filter((d) => d.kind === 'Processor').map((d) => d.name),
+        [`${p}-refund`, `${p}-transform`],
+      );
+      const exportedWait = documents.find((d) => d.name === `${p}-Wait`)!;
+      assert.deepEqual(exportedWait.compensation, {
+        processor: `${p}-refund@1.0.0`,
+        configuration: { mode: 'partial' },
+      });
+      assert.deepEqual(exportedWait.forEach, {
+        items: 'assignments',
+        maxParallel: 5,
+        failurePolicy: 'collect',
+      });
+      assert.equal(documents.find((d) => d.kind === 'OrchestratedFlow')!.maxConcurrentSteps, 50);
+
+      const fresh = await startTestApi();
+      try {
+        const recreated = await fresh.request<Result>('POST', '/api/Bundle/apply', exported.body);
+        assert.equal(recreated.status, 200, JSON.stringify(recreated.body));
+        assert.equal(recreated.body.summary.create, documents.length);
+        const wait2 = (
+          await fresh.request('GET', `/api/Step/composite/1.0/${encodeURIComponent(`${p}-Wait`)}`)
+        ).body as Doc;
+        const refund2 = (
+          await fresh.request('GET', `/api/Processor/composite/1.0.0/${encodeURIComponent(`${p}-refund`)}`)
+        ).body as Doc;
+        assert.deepEqual(wait2.compensation, { processorId: refund2.id, configuration: { mode: 'partial' } });
+        const again2 = await fresh.request(
+          'GET',
+          `/api/Bundle/export?flow=${encodeURIComponent(`${p}-GreetingFlow@1.0`)}`,
+        );
+        assert.deepEqual(again2.body, exported.body);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('checks the fields as the REST routes do, naming document and bundle field', async () => {
+      const p = `rcbad-${unique()}`;
+      const documents = controlled(p);
+      documents[1] = { ...documents[1], maxActivitiesPerSecond: 0, maxConcurrentActivities: 10_001 };
+      documents[2] = { ...documents[2], forEach: { items: 'orders[', maxParallel: 101 } };
+      documents[3] = { ...documents[3], compensation: { processor: `${p}-nowhere@1.0.0` } };
+      documents[4] = { ...documents[4], compensation: { processorId: HASH } };
+      documents[6] = { ...documents[6], maxConcurrentSteps: 1001 };
+      const response = await apply(documents);
+      assertError(response, 400, 'ValidationFailed');
+      const details = (response.body as unknown as { details: Doc[] }).details;
+      assert.deepEqual(
+        details.map((d) => [d.document, d.field, d.rule]),
+        [
+          [1, 'maxActivitiesPerSecond', 'min'],
+          [1, 'maxConcurrentActivities', 'max'],
+          [2, 'forEach.items', 'jsonata'],
+          [2, 'forEach.maxParallel', 'max'],
+          [3, 'compensation.processor', 'exists'],
+          [4, 'compensation.processorId', 'unknownField'],
+          [4, 'compensation.processor', 'required'],
+          [6, 'maxConcurrentSteps', 'max'],
+        ],
+      );
+      assert.match(String(details[2]!.message), /Expected "]" before end of expression/);
+      assert.equal(details[4]!.message, `no Processor ${p}-nowhere@1.0.0 in the bundle or stored`);
+      assert.match(String(details[5]!.message), /use "compensation.processor"/);
+      assert.equal((await byKey('Schema', `${p}-any`, '1.0')).status, 404, 'nothing was written');
+    });
+  });
+
   describe('prune', () => {
     const extra = (p: string) => ({
       kind: 'Step',

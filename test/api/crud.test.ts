@@ -80,10 +80,18 @@ const CASES: Case[] = [
           description: '',
           retryPolicy: null,
           timeouts: null,
+          maxActivitiesPerSecond: null,
+          maxConcurrentActivities: null,
           taskQueue: `processor/${name}/1.0.0`,
         },
         replacement,
-        replaced: { ...replacement, description: '', taskQueue: `processor/${name}/1.1.0` },
+        replaced: {
+          ...replacement,
+          description: '',
+          maxActivitiesPerSecond: null,
+          maxConcurrentActivities: null,
+          taskQueue: `processor/${name}/1.1.0`,
+        },
       };
     },
   },
@@ -112,9 +120,16 @@ const CASES: Case[] = [
       };
       return {
         input,
-        expected: { ...input, configuration: null, retryPolicy: null, timeouts: null },
+        expected: {
+          ...input,
+          configuration: null,
+          retryPolicy: null,
+          timeouts: null,
+          forEach: null,
+          compensation: null,
+        },
         replacement,
-        replaced: { ...replacement, description: '' },
+        replaced: { ...replacement, description: '', forEach: null, compensation: null },
       };
     },
   },
@@ -155,11 +170,12 @@ const CASES: Case[] = [
       const replacement = { version: '1.0', name: input.name, workflowId: workflow.id };
       return {
         input,
-        expected: { ...input, description: '' },
+        expected: { ...input, description: '', maxConcurrentSteps: null },
         replacement,
         replaced: {
           ...replacement,
           description: '',
+          maxConcurrentSteps: null,
           assignmentIds: [],
           cronExpression: null,
           isScheduleEnabled: false,
@@ -507,7 +523,14 @@ describe('CRUD of every entity', () => {
       assert.equal(response.headers.get('location'), `/api/Step/${response.body.id}`);
       assertCreated(
         response.body,
-        { ...body, configuration: null, retryPolicy: null, timeouts: null },
+        {
+          ...body,
+          configuration: null,
+          retryPolicy: null,
+          timeouts: null,
+          forEach: null,
+          compensation: null,
+        },
         since,
       );
       const byKey = await api.request('GET', '/api/Step/composite/1.0/ProcessFileStep');

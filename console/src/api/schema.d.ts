@@ -1403,6 +1403,8 @@ export interface components {
         scheduleToCloseMs?: number;
         heartbeatMs?: number;
       } | null;
+      maxActivitiesPerSecond: number | null;
+      maxConcurrentActivities: number | null;
       /** @description Derived from name and version; the queue its workers poll. */
       taskQueue: string;
     };
@@ -1430,6 +1432,10 @@ export interface components {
         scheduleToCloseMs?: number;
         heartbeatMs?: number;
       } | null;
+      /** @description Activities per second dispatched from the processor's task queue, across all its workers (Temporal's task-queue rate limit; read by a worker when it starts). Absent: unlimited. */
+      maxActivitiesPerSecond?: number | null;
+      /** @description Activities one worker process runs at once (read by a worker when it starts). Absent: the worker default. */
+      maxConcurrentActivities?: number | null;
       /** @description Set by the server; ignored in a request body. */
       readonly id?: unknown;
       /** @description Set by the server; ignored in a request body. */
@@ -1475,6 +1481,19 @@ export interface components {
         scheduleToCloseMs?: number;
         heartbeatMs?: number;
       } | null;
+      forEach: {
+        items: string;
+        maxParallel: number;
+        /** @enum {string} */
+        failurePolicy: 'failFast' | 'collect';
+      } | null;
+      compensation: {
+        /** Format: uuid */
+        processorId: string;
+        configuration: {
+          [key: string]: unknown;
+        } | null;
+      } | null;
     };
     StepInput: {
       version: string;
@@ -1500,6 +1519,29 @@ export interface components {
         startToCloseMs?: number;
         scheduleToCloseMs?: number;
         heartbeatMs?: number;
+      } | null;
+      forEach?: {
+        /** @description A JSONata expression over the step's input that yields the items, or "assignments" (one item per assigned Address / Delivery). */
+        items: string;
+        /**
+         * @description Items running at once (default 10).
+         * @default 10
+         */
+        maxParallel: number;
+        /**
+         * @description failFast: the first failed item cancels the rest; collect: every item runs.
+         * @default failFast
+         * @enum {string}
+         */
+        failurePolicy: 'failFast' | 'collect';
+      } | null;
+      compensation?: {
+        /** Format: uuid */
+        processorId: string;
+        /** @description Configuration of the compensating processor. */
+        configuration?: {
+          [key: string]: unknown;
+        } | null;
       } | null;
       /** @description Set by the server; ignored in a request body. */
       readonly id?: unknown;
@@ -1565,6 +1607,7 @@ export interface components {
       /** @enum {string} */
       overlapPolicy: 'Skip' | 'BufferOne' | 'BufferAll' | 'CancelOther' | 'TerminateOther' | 'AllowAll';
       catchupWindowMs: number;
+      maxConcurrentSteps: number | null;
     };
     OrchestratedFlowInput: {
       version: string;
@@ -1589,6 +1632,8 @@ export interface components {
        * @default 60000
        */
       catchupWindowMs: number;
+      /** @description Steps (and for-each items) of a run running at once; absent: the engine's default, 100. Read when a run starts. */
+      maxConcurrentSteps?: number | null;
       /** @description Set by the server; ignored in a request body. */
       readonly id?: unknown;
       /** @description Set by the server; ignored in a request body. */
@@ -1785,7 +1830,7 @@ export interface components {
       workflowId: string;
       runId: string;
       /** @enum {string} */
-      status: 'Running' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
+      status: 'Running' | 'Paused' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
       /** @enum {string} */
       trigger: 'manual' | 'schedule';
       correlationId: string;
@@ -1863,7 +1908,7 @@ export interface components {
       runId: string;
       workflowId: string;
       /** @enum {string} */
-      status: 'Running' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
+      status: 'Running' | 'Paused' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
       /** @enum {string} */
       trigger: 'manual' | 'schedule';
       correlationId: string | null;
