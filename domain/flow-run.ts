@@ -151,7 +151,8 @@ export function applySkips(
 
 /** A decided step as {@link withDecisions} records it: a skip or cancel says why; a run's reason is derived. */
 export type DecidedStep =
-  { stepId: string; outcome: 'Run' } | { stepId: string; outcome: 'Skipped' | 'Cancelled'; reason: string };
+  | { stepId: string; outcome: 'Run' }
+  | { stepId: string; outcome: 'Skipped' | 'Cancelled' | 'Reused'; reason: string };
 
 /**
  * Returns a new states record in which each decided step carries its {@link StepDecision}: its entry condition, its

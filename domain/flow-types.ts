@@ -133,11 +133,23 @@ export interface FlowRunInput {
   trigger: RunTrigger;
   /** Concurrent steps at most (default 100). */
   maxConcurrentSteps?: number;
+  /** A rerun: the run it repairs and the steps it carries over from it unchanged (see `RerunInput`). */
+  rerun?: RerunInput;
   /**
    * The definition, when the starter already loaded it (manual starts do, to validate): recorded in the start
    * event, it spares the run its loading activity. Absent (scheduled runs, very large definitions): the run loads it.
    */
   snapshot?: FlowSnapshot;
+}
+
+/**
+ * What a rerun carries: the run it repairs, where it starts, and the recorded state (outcome, output or reference,
+ * attempts, times) of every step it does not execute again.
+ */
+export interface RerunInput {
+  of: { workflowId: string; runId: string };
+  fromStepId?: string;
+  reused: StepState[];
 }
 
 export interface StepError {
@@ -176,6 +188,8 @@ export interface StepInvocation {
   previous: PreviousStepResult[];
   assignments: AssignedEntity[];
   configuration: Record<string, unknown>;
+  /** For-each steps: which item this call handles (`input` is the item). */
+  item?: { index: number; total: number };
 }
 
 /** One step of a run as status shows it. */
@@ -195,6 +209,17 @@ export interface StepState {
   reason?: string;
   /** How the step was decided, once it is (runs from patch `decision-trace` on; not rebuilt for terminated runs). */
   decision?: StepDecision;
+  /** A rerun did not execute the step: its state is the one recorded by this run. */
+  reusedFrom?: { workflowId: string; runId: string };
+  /** For-each steps: the items and how many are done, failed and running. */
+  items?: ForEachProgress;
+}
+
+export interface ForEachProgress {
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
 }
 
 /**
@@ -204,7 +229,8 @@ export interface StepState {
 export interface StepDecision {
   condition: EntryCondition;
   predecessors: Array<{ stepId: string; name: string; status: StepStatus }>;
-  outcome: 'Run' | 'Skipped' | 'Cancelled';
+  /** `Reused`: a rerun carried the step's recorded state over instead of deciding it again. */
+  outcome: 'Run' | 'Skipped' | 'Cancelled' | 'Reused';
   reason: string;
 }
 
@@ -234,6 +260,51 @@ export interface RunSummary {
   /** Step IDs whose failure nothing handled (why a run Failed). */
   unhandledFailures?: string[];
   error?: StepError;
+  /** While the run is paused: who paused it, when and why (status is then `Paused`). */
+  paused?: PauseInfo;
+  /** A rerun: the run it repairs and the step it started from. */
+  rerunOf?: { workflowId: string; runId: string; fromStepId?: string };
+  /** The saga: the compensations of succeeded steps, run in reverse order of completion after a failure. */
+  compensation?: CompensationSummary;
+}
+
+export interface PauseInfo {
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+export const COMPENSATION_STATUSES = ['Running', 'Completed', 'Failed'] as const;
+
+export interface CompensationSummary {
+  status: (typeof COMPENSATION_STATUSES)[number];
+  steps: Array<{
+    stepId: string;
+    name: string;
+    status: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+    attempts: number;
+    startedAt?: string;
+    completedAt?: string;
+    error?: StepError;
+  }>;
+}
+
+/** What a compensation's processor receives as `input`: what the step got and gave, and why the run failed. */
+export interface CompensationInput {
+  input: unknown;
+  output: unknown;
+  error: StepError;
+}
+
+/** Asks a running run to pause (Temporal Update `pause`); `by` is the principal the API authenticated. */
+export interface PauseRequest {
+  by: string;
+  reason?: string;
+}
+
+/** Asks a paused run to resume (Temporal Update `resume`). */
+export interface ResumeRequest {
+  by: string;
 }
 
 /** What a processor activity returns: its output, and on which attempt it succeeded (for status). */

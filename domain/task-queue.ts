@@ -15,6 +15,12 @@ export const FLOW_WORKFLOW_TYPE = 'flowInterpreter';
 /** The interpreter's status query name. */
 export const STATUS_QUERY = 'status';
 
+/** The interpreter's Updates that pause and resume a run (validated: they say why they refuse). */
+export const PAUSE_UPDATE = 'pause';
+export const RESUME_UPDATE = 'resume';
+/** Signal sent just before a stop: the stopped run compensates its succeeded steps before it ends. */
+export const COMPENSATE_ON_STOP_SIGNAL = 'compensateOnStop';
+
 /** Workflow ID of an orchestrated flow's manual runs: stable, so Temporal allows one open manual run per flow. */
 export function manualRunWorkflowId(orchestratedFlowId: string): string {
   return `flow-${orchestratedFlowId}`;

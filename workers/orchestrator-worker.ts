@@ -14,6 +14,8 @@ import {
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { dataConverter } from '../infra/payload-keys';
+import { createForEachActivities } from '../activities/for-each';
+import type { DataPlane } from '../activities/sdk';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -53,6 +55,8 @@ export interface OrchestratorWorkerOptions {
   metrics?: WorkerMetrics;
   /** The blob store's retention (BLOB_STORE); default Postgres. */
   retention?: BlobRetention;
+  /** Where for-each steps read referenced input and put large items; unset: data travels inline only. */
+  data?: DataPlane;
 }
 
 /**
@@ -88,6 +92,7 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
       : { workflowsPath: require.resolve('../workflows/index') }),
     activities: {
       ...createOrchestratorActivities({ prisma: options.prisma }),
+      ...createForEachActivities(options.data ? { data: options.data } : {}),
       ...createRetentionActivities({
         retention: options.retention ?? new PostgresBlobRetention(options.prisma),
       }),

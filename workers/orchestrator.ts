@@ -14,6 +14,7 @@ import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { createBlobRetention } from '../activities/data/blob-store';
 import { createPrismaClient } from '../prisma/client';
+import { dataPlaneFromConfig } from './data-plane';
 import { startWorkerOpsServer } from './ops-server';
 import { createOrchestratorWorker, workflowBundleFile } from './orchestrator-worker';
 import { installWorkerRuntime } from './runtime';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       metrics,
       codec,
       retention: createBlobRetention(config.BLOB_STORE, prisma),
+      data: dataPlaneFromConfig(config, prisma, codec),
       ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : {}),
     });
     const ops = await startWorkerOpsServer(config, {

@@ -5,10 +5,13 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
   defineQuery,
+  defineSignal,
+  defineUpdate,
   isCancellation,
   log,
   patched,
@@ -16,12 +19,14 @@ import {
   proxyLocalActivities,
   scheduleActivity,
   setHandler,
+  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import type { ForEachActivities } from '../activities/for-each';
 import type { OrchestratorActivities } from '../activities/snapshot';
 import { definitionProblems } from '../domain/definition';
 import {
@@ -40,20 +45,34 @@ import {
 } from '../domain/flow-run';
 import { CORRELATION_ID_ATTRIBUTE } from '../domain/search-attributes';
 import type {
+  CompensationInput,
+  CompensationSummary,
   FlowRunInput,
   FlowSnapshot,
+  PauseInfo,
+  PauseRequest,
+  ResumeRequest,
   RunStatus,
   RunSummary,
+  SnapshotProcessor,
   SnapshotStep,
+  StepError,
   StepInvocation,
   StepResult,
   StepState,
 } from '../domain/flow-types';
-import { STATUS_QUERY } from '../domain/task-queue';
+import { COMPENSATE_ON_STOP_SIGNAL, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY } from '../domain/task-queue';
 import { attemptsOf, stepError } from './failures';
+import { runForEach, type ActivityGate } from './for-each';
 
 /** The run's status: its summary as of now. */
 export const statusQuery = defineQuery<RunSummary>(STATUS_QUERY);
+/** Pauses the run: no step (or for-each item) starts until it is resumed; running ones finish. */
+export const pauseUpdate = defineUpdate<RunSummary, [PauseRequest]>(PAUSE_UPDATE);
+/** Resumes a paused run. */
+export const resumeUpdate = defineUpdate<RunSummary, [ResumeRequest]>(RESUME_UPDATE);
+/** Sent just before a stop that asks for compensation. */
+export const compensateOnStopSignal = defineSignal(COMPENSATE_ON_STOP_SIGNAL);
 
 const DEFAULT_MAX_CONCURRENT_STEPS = 100;
 const DEFAULT_START_TO_CLOSE_MS = 5 * 60_000;
@@ -80,6 +99,27 @@ export const LOCAL_SNAPSHOT_PATCH = 'snapshot-local-activity';
 export const STEP_DATA_ONCE_PATCH = 'step-data-once';
 /** Runs from this change on record how each step was decided (`StepState.decision`) in their status. */
 export const DECISION_TRACE_PATCH = 'decision-trace';
+/**
+ * Scheduled runs from this change on take their first execution's run ID as correlation ID, instead of a `uuid4()`
+ * whose value depended on what else drew from the workflow's random stream (the tracing interceptor does).
+ */
+export const CORRELATION_FROM_RUN_PATCH = 'correlation-id-from-run';
+/**
+ * Runs from this change on wait, when stopped, for each running step whose processor can be told (it has a heartbeat
+ * timeout) to acknowledge the cancellation, and record the others as abandoned.
+ */
+export const STOP_WAITS_PATCH = 'stop-waits-for-steps';
+/** Runs from this change on run for-each steps, compensations and reruns (issue 13). */
+export const RUN_CONTROL_PATCH = 'run-control';
+
+/** How long past a step's heartbeat timeout a stop still waits for it (the server times it out by then). */
+const STOP_GRACE_MS = 5_000;
+
+const { forEachItems } = proxyLocalActivities<ForEachActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ForEachItemsInvalid', 'DataUnavailable'] },
+  summary: 'for-each items',
+});
 
 /**
  * The run's definition: the one the starter passed (a manual start loads and validates it anyway, so passing it
@@ -93,7 +133,8 @@ async function runDefinition(input: FlowRunInput): Promise<FlowSnapshot> {
 }
 
 function activityOptions(
-  step: SnapshotStep & { processor: NonNullable<SnapshotStep['processor']> },
+  step: Pick<SnapshotStep, 'id' | 'name' | 'timeouts' | 'retryPolicy'> & { processor: SnapshotProcessor },
+  cancellationType: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
 ): ActivityOptions {
   // A step's overrides win field by field over its processor's defaults, which win over the engine's.
   const timeouts = { ...step.processor.timeouts, ...step.timeouts };
@@ -102,7 +143,7 @@ function activityOptions(
     taskQueue: step.processor.taskQueue,
     activityId: step.id,
     summary: step.name,
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    cancellationType,
     startToCloseTimeout: timeouts.startToCloseMs ?? DEFAULT_START_TO_CLOSE_MS,
     ...(timeouts.scheduleToCloseMs ? { scheduleToCloseTimeout: timeouts.scheduleToCloseMs } : {}),
     ...(timeouts.heartbeatMs ? { heartbeatTimeout: timeouts.heartbeatMs } : {}),
@@ -118,12 +159,20 @@ function activityOptions(
 
 const now = () => new Date().toISOString();
 
+/** Why a step still running when the run was stopped ended as it did. */
+const ABANDONED =
+  'abandoned: the run was stopped and the processor did not acknowledge the cancellation in time (it may still be running)';
+const UNTOLD =
+  'abandoned: the run was stopped; the step has no heartbeat timeout, so its processor cannot be told (it may still be running)';
+
 export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> {
   const info = workflowInfo();
   // Scheduled runs start without a correlation ID (a schedule's action is the same every time): each gets its own,
-  // from the workflow's deterministic uuid4, recorded as a search attribute. Runs started with one — every manual
-  // run, and every run recorded before schedules existed — issue exactly the commands they always did.
-  const correlationId = input.correlationId ?? uuid4();
+  // recorded as a search attribute — its first run ID from patch `correlation-id-from-run` on, before that a uuid4.
+  // Runs started with one — every manual run, and every run recorded before schedules existed — issue exactly the
+  // commands they always did.
+  const correlationId =
+    input.correlationId ?? (patched(CORRELATION_FROM_RUN_PATCH) ? info.firstExecutionRunId : uuid4());
   if (input.correlationId === undefined)
     upsertSearchAttributes([{ key: CORRELATION_ID_ATTRIBUTE, value: correlationId }]);
   const base = {
@@ -134,6 +183,14 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     trigger: input.trigger,
     correlationId,
     startedAt: info.startTime.toISOString(),
+    ...(input.rerun
+      ? {
+          rerunOf: {
+            ...input.rerun.of,
+            ...(input.rerun.fromStepId ? { fromStepId: input.rerun.fromStepId } : {}),
+          },
+        }
+      : {}),
   };
   // Every line of the run's log carries these (and, from the workflow logger, workflowId and runId); never payloads.
   const logged = { correlationId, orchestratedFlowId: input.orchestratedFlowId };
@@ -144,6 +201,10 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   let status: RunStatus = 'Running';
   let completedAt: string | undefined;
   let unhandledFailures: string[] | undefined;
+  let paused: PauseInfo | undefined;
+  let compensation: CompensationSummary | undefined;
+  let compensateOnStop = false;
+  let stopping = false;
 
   const summary = (): RunSummary => ({
     ...base,
@@ -157,14 +218,57 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
           },
         }
       : {}),
-    status,
+    status: status === 'Running' && paused ? 'Paused' : status,
     ...(completedAt ? { completedAt } : {}),
     ...(loaded.plan
       ? progress(loaded.plan, states)
       : { completedSteps: 0, totalSteps: 0, currentSteps: [], steps: [] }),
     ...(unhandledFailures ? { unhandledFailures } : {}),
+    ...(paused && status === 'Running' ? { paused } : {}),
+    ...(compensation ? { compensation } : {}),
   });
   setHandler(statusQuery, summary);
+
+  // Pause and resume: workflow state, so a pause outlives worker restarts. Validators refuse what cannot apply.
+  let wake = (): void => undefined;
+  const refuse = (type: string, message: string) =>
+    ApplicationFailure.create({ type, message, nonRetryable: true });
+  setHandler(
+    pauseUpdate,
+    (request) => {
+      paused = { by: request.by, at: now(), ...(request.reason ? { reason: request.reason } : {}) };
+      log.info('run paused', { ...logged, by: request.by });
+      return summary();
+    },
+    {
+      validator: (request: PauseRequest | undefined) => {
+        if (status !== 'Running' || stopping)
+          throw refuse('RunNotRunning', `the run is ${stopping ? 'stopping' : status}`);
+        if (paused) throw refuse('AlreadyPaused', `the run was paused by ${paused.by} at ${paused.at}`);
+        if (typeof request?.by !== 'string') throw refuse('InvalidRequest', 'a pause names who asks for it');
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    (request) => {
+      paused = undefined;
+      log.info('run resumed', { ...logged, by: request.by });
+      wake();
+      return summary();
+    },
+    {
+      validator: (request: ResumeRequest | undefined) => {
+        if (status !== 'Running' || stopping)
+          throw refuse('RunNotRunning', `the run is ${stopping ? 'stopping' : status}`);
+        if (!paused) throw refuse('NotPaused', 'the run is not paused');
+        if (typeof request?.by !== 'string') throw refuse('InvalidRequest', 'a resume names who asks for it');
+      },
+    },
+  );
+  setHandler(compensateOnStopSignal, () => {
+    compensateOnStop = true;
+  });
 
   const finish = (final: RunStatus) => {
     status = final;
@@ -188,19 +292,54 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   loaded.plan = runPlan;
   states = initialStepStates(runPlan);
   const traced = patched(DECISION_TRACE_PATCH);
+  const waitsOnStop = patched(STOP_WAITS_PATCH);
+  const runControl = patched(RUN_CONTROL_PATCH);
   // The flow's own limit (from its definition) wins over the starter's, which wins over the default.
   const maxConcurrent =
     snapshot.maxConcurrentSteps ?? input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
   const inFlight = new Set<string>();
   const waiting: string[] = [];
+  /** Steps that succeeded, in order of completion: compensation undoes them in reverse. */
+  const completed: string[] = [];
+  // Activities running now (steps, and for-each items one each): the run's concurrency limit counts these.
+  let active = 0;
+  const gate: ActivityGate = {
+    open: () => !paused && active < maxConcurrent,
+    acquire: () => void active++,
+    release: () => void active--,
+  };
+  const setState = (stepId: string, change: Partial<StepState>) => {
+    states = { ...states, [stepId]: { ...states[stepId]!, ...change } };
+  };
+
+  // A rerun carries the recorded state of the steps it does not execute again.
+  if (runControl && input.rerun) {
+    const { of, reused } = input.rerun;
+    for (const state of reused) if (states[state.stepId]) states[state.stepId] = { ...state, reusedFrom: of };
+    if (traced)
+      states = withDecisions(
+        runPlan,
+        states,
+        reused
+          .filter((state) => states[state.stepId])
+          .map((state) => ({
+            stepId: state.stepId,
+            outcome: 'Reused' as const,
+            reason: `reused: ${state.status} in run ${of.runId}`,
+          })),
+      );
+    completed.push(
+      ...reused
+        .filter((state) => state.status === 'Succeeded' && states[state.stepId])
+        .sort((a, b) => (a.completedAt ?? '').localeCompare(b.completedAt ?? ''))
+        .map((state) => state.stepId),
+    );
+  }
 
   const runStep = async (stepId: string): Promise<void> => {
     const step = snapshot.steps[stepId]!;
     const processor = step.processor!;
-    states = {
-      ...states,
-      [stepId]: { ...states[stepId]!, status: 'Running', startedAt: now(), attempts: 1 },
-    };
+    setState(stepId, { status: 'Running', startedAt: now(), attempts: 1 });
     const { input: stepData, previous: allPrevious } = stepInput(runPlan, states, stepId, input.input);
     // Each output travels once: previous[] points into input instead of repeating it (the SDK restores it).
     const previous = patched(STEP_DATA_ONCE_PATCH)
@@ -220,36 +359,105 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       assignments: step.assignments,
       configuration: step.configuration ?? {},
     };
-    const options = activityOptions({ ...step, processor });
-    try {
-      const result = await scheduleActivity<StepResult>(processor.name, [invocation], options);
-      states = {
-        ...states,
-        [stepId]: {
-          ...states[stepId]!,
+    // Told of a stop through its heartbeats, a step is waited for; one without a heartbeat timeout cannot be told.
+    const told = waitsOnStop && (step.timeouts?.heartbeatMs ?? processor.timeouts?.heartbeatMs) !== undefined;
+    const options = activityOptions(
+      { ...step, processor },
+      told ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+    );
+    const maximumAttempts = options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (runControl && step.forEach) {
+      const outcome = await runForEachStep(stepId, step, invocation, {
+        ...options,
+        activityType: processor.name,
+      });
+      if (outcome.status === 'Succeeded') {
+        setState(stepId, {
           status: 'Succeeded',
           completedAt: now(),
-          attempts: result.attempt,
-          output: result.output,
-        },
-      };
+          attempts: outcome.attempts,
+          output: outcome.output,
+        });
+        completed.push(stepId);
+      } else if (outcome.status === 'Failed') {
+        setState(stepId, {
+          status: 'Failed',
+          completedAt: now(),
+          attempts: outcome.attempts,
+          error: outcome.error,
+        });
+        log.warn('step failed', {
+          ...logged,
+          stepId,
+          attempts: outcome.attempts,
+          errorType: outcome.error.type,
+        });
+      } else
+        setState(stepId, {
+          status: 'Cancelled',
+          completedAt: now(),
+          attempts: outcome.attempts,
+          reason: 'the run was stopped while the step ran',
+        });
+      return;
+    }
+    try {
+      const result = await scheduleActivity<StepResult>(processor.name, [invocation], options);
+      setState(stepId, {
+        status: 'Succeeded',
+        completedAt: now(),
+        attempts: result.attempt,
+        output: result.output,
+      });
+      completed.push(stepId);
       log.info('step succeeded', { ...logged, stepId, attempts: result.attempt });
     } catch (error) {
-      const failure = isCancellation(error) ? undefined : stepError(error);
-      const attempts = attemptsOf(error, options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS);
-      states = {
-        ...states,
-        [stepId]: {
-          ...states[stepId]!,
-          status: failure ? 'Failed' : 'Cancelled',
-          completedAt: now(),
-          attempts,
-          ...(failure ? { error: failure } : { reason: 'the run was stopped while the step ran' }),
-        },
-      };
-      if (failure) log.warn('step failed', { ...logged, stepId, attempts, errorType: failure.type });
-      else log.info('step cancelled', { ...logged, stepId, attempts });
+      const attempts = attemptsOf(error, maximumAttempts);
+      if (isCancellation(error)) {
+        const reason = !waitsOnStop
+          ? 'the run was stopped while the step ran'
+          : told
+            ? 'the run was stopped; the processor acknowledged the cancellation'
+            : UNTOLD;
+        setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason });
+        log.info('step cancelled', { ...logged, stepId, attempts });
+      } else if (stopping && waitsOnStop && isTimeout(error)) {
+        // It stopped heartbeating after the stop: the server timed it out.
+        setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason: ABANDONED });
+      } else {
+        const failure = stepError(error);
+        setState(stepId, { status: 'Failed', completedAt: now(), attempts, error: failure });
+        log.warn('step failed', { ...logged, stepId, attempts, errorType: failure.type });
+      }
     }
+  };
+
+  /** A for-each step: its items from its input (or its assignments), then one activity per item. */
+  const runForEachStep = async (
+    stepId: string,
+    step: SnapshotStep,
+    invocation: StepInvocation,
+    options: ActivityOptions & { activityType: string },
+  ) => {
+    const spec = step.forEach!;
+    let items: unknown[];
+    try {
+      items =
+        spec.items === 'assignments'
+          ? step.assignments
+          : await forEachItems({
+              expression: spec.items,
+              input: invocation.input,
+              owner: { workflowId: info.workflowId, runId: info.runId },
+            });
+    } catch (error) {
+      if (isCancellation(error)) return { status: 'Cancelled' as const, attempts: 0 };
+      return { status: 'Failed' as const, attempts: 1, error: stepError(error) };
+    }
+    setState(stepId, { items: { total: items.length, done: 0, failed: 0, running: 0 } });
+    return runForEach(spec, items, invocation, options, gate, (counts) =>
+      setState(stepId, { items: counts }),
+    );
   };
 
   const pump = () => {
@@ -261,14 +469,95 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
         ...decisions.skipped.map((skip) => ({ ...skip, outcome: 'Skipped' as const })),
       ]);
     waiting.push(...decisions.run);
-    while (inFlight.size < maxConcurrent && waiting.length > 0) {
+    while (waiting.length > 0 && gate.open()) {
       const stepId = waiting.shift()!;
       inFlight.add(stepId);
+      // A for-each step holds no slot itself: each of its items takes one.
+      const slot = !(runControl && snapshot.steps[stepId]?.forEach);
+      if (slot) gate.acquire();
       void runStep(stepId).finally(() => {
+        if (slot) gate.release();
         inFlight.delete(stepId);
         if (!CancellationScope.current().consideredCancelled) pump();
       });
     }
+  };
+  wake = () => {
+    if (!stopping) pump();
+  };
+
+  /** The saga: each succeeded step's compensation, newest completion first; a failed one does not stop the rest. */
+  const compensate = async (runError: StepError): Promise<void> => {
+    const order = [...completed].reverse().filter((id) => snapshot.steps[id]?.compensation);
+    if (!runControl || order.length === 0) return;
+    const entries = order.map((stepId) => ({
+      stepId,
+      name: snapshot.steps[stepId]!.name,
+      status: 'Pending' as const,
+      attempts: 0,
+    }));
+    compensation = { status: 'Running', steps: entries };
+    log.info('compensating', { ...logged, steps: order.length });
+    const update = (index: number, change: Partial<CompensationSummary['steps'][number]>) => {
+      const steps = [...compensation!.steps];
+      steps[index] = { ...steps[index]!, ...change };
+      compensation = { ...compensation!, steps };
+    };
+    for (const [index, stepId] of order.entries()) {
+      const step = snapshot.steps[stepId]!;
+      const { processor, configuration } = step.compensation!;
+      const state = states[stepId]!;
+      const compensationInput: CompensationInput = {
+        input: stepInput(runPlan, states, stepId, input.input).input,
+        output: state.output ?? null,
+        error: runError,
+      };
+      update(index, { status: 'Running', startedAt: now() });
+      // Checked by definitionProblems: a compensation's processor exists when the run starts.
+      const options = activityOptions({
+        id: stepId,
+        name: step.name,
+        retryPolicy: null,
+        timeouts: null,
+        processor: processor!,
+      });
+      try {
+        const result = await scheduleActivity<StepResult>(
+          processor!.name,
+          [
+            {
+              run: {
+                workflowId: info.workflowId,
+                runId: info.runId,
+                orchestratedFlowId: input.orchestratedFlowId,
+                orchestratedFlowName: snapshot.orchestratedFlow.name,
+                correlationId,
+              },
+              step: { id: stepId, name: step.name },
+              input: compensationInput,
+              previous: [],
+              assignments: step.assignments,
+              configuration: configuration ?? {},
+            } satisfies StepInvocation,
+          ],
+          { ...options, activityId: `${stepId}/compensate`, summary: `compensate ${step.name}` },
+        );
+        update(index, { status: 'Succeeded', attempts: result.attempt, completedAt: now() });
+      } catch (error) {
+        const failure = stepError(error);
+        update(index, {
+          status: 'Failed',
+          attempts: attemptsOf(error, options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS),
+          completedAt: now(),
+          error: failure,
+        });
+        log.warn('compensation failed', { ...logged, stepId, errorType: failure.type });
+      }
+    }
+    compensation = {
+      ...compensation,
+      status: compensation.steps.some((s) => s.status === 'Failed') ? 'Failed' : 'Completed',
+    };
   };
 
   try {
@@ -276,8 +565,22 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     await condition(() => inFlight.size === 0 && isFinished(states));
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    // Stop: running steps were asked to cancel; wait for them to settle, mark the rest, end Cancelled.
-    await CancellationScope.nonCancellable(() => condition(() => inFlight.size === 0));
+    stopping = true;
+    // Stop: running steps were asked to cancel; wait for them to settle (those that can be told, at most a little
+    // past their heartbeat timeout), mark the rest, end Cancelled.
+    const running = [...inFlight].map((id) => snapshot.steps[id]!);
+    const bound = Math.max(
+      0,
+      ...running.map(
+        (step) => (step.timeouts?.heartbeatMs ?? step.processor?.timeouts?.heartbeatMs ?? 0) * 2,
+      ),
+    );
+    await CancellationScope.nonCancellable(async () => {
+      if (waitsOnStop) await condition(() => inFlight.size === 0, bound + STOP_GRACE_MS);
+      else await condition(() => inFlight.size === 0);
+    });
+    for (const stepId of inFlight)
+      setState(stepId, { status: 'Cancelled', completedAt: now(), reason: ABANDONED });
     waiting.length = 0;
     const reason = 'the run was stopped before the step was decided';
     const undecided = runPlan.stepIds.filter(
@@ -290,6 +593,10 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
         states,
         undecided.map((stepId) => ({ stepId, outcome: 'Cancelled' as const, reason })),
       );
+    if (compensateOnStop)
+      await CancellationScope.nonCancellable(() =>
+        compensate({ message: 'the run was stopped', type: 'Cancelled' }),
+      );
     const final = finish('Cancelled');
     upsertMemo({ summary: { ...final, steps: final.steps.map(({ output: _output, ...rest }) => rest) } });
     throw error;
@@ -299,12 +606,21 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   if (outcome.status === 'Failed') {
     unhandledFailures = outcome.unhandledFailures;
     const names = outcome.unhandledFailures.map((id) => `"${snapshot.steps[id]?.name ?? id}"`).join(', ');
+    const message = `Unhandled step failure: ${names}`;
+    // The run has failed: status says so while its compensations run.
+    status = 'Failed';
+    await compensate({ message, type: 'FlowFailed' });
     throw ApplicationFailure.create({
       type: 'FlowFailed',
       nonRetryable: true,
-      message: `Unhandled step failure: ${names}`,
+      message,
       details: [finish('Failed')],
     });
   }
   return finish('Completed');
+}
+
+/** An activity that ended because it timed out (after a stop: it stopped heartbeating, or never acknowledged). */
+function isTimeout(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure;
 }

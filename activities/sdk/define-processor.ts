@@ -38,6 +38,8 @@ export interface ProcessorContext<Input = unknown, Configuration = Record<string
   assignments: AssignedEntity[];
   /** The step's configuration (`{}` when the step has none). */
   configuration: Configuration;
+  /** For-each steps: which item this call handles (`input` is the item); undefined otherwise. */
+  item?: { index: number; total: number };
   run: ProcessorRunInfo;
   /**
    * Reports liveness (and optional progress details, which a retry sees as `lastHeartbeatDetails`). Heartbeats are

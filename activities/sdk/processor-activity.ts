@@ -129,6 +129,7 @@ export function createProcessorActivity<Input, Output, Configuration>(
       previous: resolved.previous,
       assignments: resolved.assignments,
       configuration: configuration as Configuration,
+      ...(invocation.item ? { item: invocation.item } : {}),
       run,
       heartbeat: (details?: unknown) => activity.heartbeat(details),
       lastHeartbeatDetails: activity.info.heartbeatDetails as unknown,

@@ -46,7 +46,17 @@ export function runListItem(info: WorkflowExecutionInfo) {
     correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? null,
     startedAt: info.startTime.toISOString(),
     completedAt: info.closeTime?.toISOString() ?? null,
+    ...(isRerunOf(info.memo?.rerunOf) ? { rerunOf: info.memo.rerunOf } : {}),
   };
+}
+
+function isRerunOf(value: unknown): value is { workflowId: string; runId: string; fromStepId?: string } {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as { runId?: unknown }).runId === 'string' &&
+    typeof (value as { workflowId?: unknown }).workflowId === 'string'
+  );
 }
 
 /** What describe alone tells about a run, when neither a result, a memo nor a worker can say more. */

@@ -5,10 +5,18 @@
  * field goes undocumented).
  */
 import { z } from 'zod';
-import { ENTRY_CONDITIONS, RUN_STATUSES, STEP_STATUSES } from '../../domain/flow-types';
+import {
+  COMPENSATION_STATUSES,
+  ENTRY_CONDITIONS,
+  RUN_STATUSES,
+  STEP_STATUSES,
+} from '../../domain/flow-types';
 
 const instant = z.iso.datetime({ offset: true });
-const trigger = z.enum(['manual', 'schedule']);
+const trigger = z.enum(['manual', 'schedule', 'rerun']);
+const rerunOf = z
+  .strictObject({ workflowId: z.string(), runId: z.string(), fromStepId: z.string().optional() })
+  .meta({ description: 'The run this rerun repairs, and the step it started from.' });
 
 const stepError = z.strictObject({
   message: z.string(),
@@ -21,7 +29,7 @@ export const stepDecisionView = z.strictObject({
   predecessors: z
     .array(z.strictObject({ stepId: z.string(), name: z.string(), status: z.enum(STEP_STATUSES) }))
     .meta({ description: "Each predecessor's state when the step was decided, in workflow order." }),
-  outcome: z.enum(['Run', 'Skipped', 'Cancelled']),
+  outcome: z.enum(['Run', 'Skipped', 'Cancelled', 'Reused']),
   reason: z.string().meta({ description: 'Why, in words: e.g. `PreviousSuccess not met: "Fetch" Failed`.' }),
 });
 
@@ -42,6 +50,19 @@ export const stepStateView = z.strictObject({
   decision: stepDecisionView
     .optional()
     .meta({ description: 'How the step was decided (runs from v4 of the interpreter).' }),
+  reusedFrom: z
+    .strictObject({ workflowId: z.string(), runId: z.string() })
+    .optional()
+    .meta({ description: 'A rerun carried this state over from that run instead of running the step.' }),
+  items: z
+    .strictObject({
+      total: z.number().int(),
+      done: z.number().int(),
+      failed: z.number().int(),
+      running: z.number().int(),
+    })
+    .optional()
+    .meta({ description: "A for-each step's items: how many in all, done, failed and running." }),
 });
 
 export const runView = z.strictObject({
@@ -71,6 +92,31 @@ export const runView = z.strictObject({
     .optional()
     .meta({ description: 'Step IDs whose failure nothing handled.' }),
   error: stepError.optional(),
+  paused: z
+    .strictObject({ by: z.string(), at: instant, reason: z.string().optional() })
+    .optional()
+    .meta({ description: 'While the run is Paused: who paused it, when and why.' }),
+  rerunOf: rerunOf.optional(),
+  compensation: z
+    .strictObject({
+      status: z.enum(COMPENSATION_STATUSES),
+      steps: z.array(
+        z.strictObject({
+          stepId: z.string(),
+          name: z.string(),
+          status: z.enum(['Pending', 'Running', 'Succeeded', 'Failed']),
+          attempts: z.number().int(),
+          startedAt: instant.optional(),
+          completedAt: instant.optional(),
+          error: stepError.optional(),
+        }),
+      ),
+    })
+    .optional()
+    .meta({
+      description:
+        'The saga: compensations of the succeeded steps, newest completion first, after a failure or a compensating stop.',
+    }),
 });
 
 export const runListItemView = z.strictObject({
@@ -81,4 +127,5 @@ export const runListItemView = z.strictObject({
   correlationId: z.string().nullable(),
   startedAt: instant,
   completedAt: instant.nullable(),
+  rerunOf: rerunOf.optional(),
 });

@@ -1,17 +1,33 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { BlobUnavailableError, isDataRef, offload, type DataPlane } from '../../activities/sdk';
 import { refHash } from '../../activities/sdk/data-refs';
 import { loadFlowSnapshot } from '../../activities/snapshot';
 import { definitionProblems } from '../../domain/definition';
-import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
+import { planRun } from '../../domain/flow-run';
+import type { FlowRunInput, FlowSnapshot, RunSummary, RunTrigger, StepState } from '../../domain/flow-types';
+import { changedSteps, selectRerun } from '../../domain/rerun';
 import { runSearchAttributes } from '../../domain/search-attributes';
-import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queue';
+import {
+  COMPENSATE_ON_STOP_SIGNAL,
+  FLOW_WORKFLOW_TYPE,
+  manualRunWorkflowId,
+  ORCHESTRATOR_TASK_QUEUE,
+  PAUSE_UPDATE,
+  RESUME_UPDATE,
+} from '../../domain/task-queue';
 import type { ApiMetrics } from '../../infra/metrics';
 import type { PrismaClient } from '../../prisma/client';
 import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
 import { runInputFromHistory } from './history-status';
-import { readRunSummary, runListItem, type RunListItem } from './run-status';
+import { runRecordFromHistory } from './run-record';
+import { readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
 /** Definitions up to this size travel in the run's input (Temporal's payload limit is 2 MB). */
@@ -30,6 +46,23 @@ export interface StartedRun {
   runId: string;
   correlationId: string;
   startedAt: string;
+}
+
+export interface RerunOptions {
+  fromStepId?: string;
+  /** The new run's input; absent: the original run's. */
+  input?: unknown;
+  hasInput: boolean;
+  /** `recorded` (default): the original run's definition; `current`: the stored one, if the reused steps are unchanged. */
+  definition: 'recorded' | 'current';
+  correlationId: string;
+}
+
+export interface RerunStarted extends StartedRun {
+  rerunOf: { workflowId: string; runId: string; fromStepId?: string };
+  /** Step names, in workflow order. */
+  reused: string[];
+  rerun: string[];
 }
 
 /** Starts, stops and reads runs of orchestrated flows on Temporal. */
@@ -79,89 +112,32 @@ export class OrchestrationService {
 
     const snapshot = await this.db(() => loadFlowSnapshot(this.prisma, orchestratedFlowId));
     if (!snapshot) throw new NotFoundError('OrchestratedFlow', orchestratedFlowId);
-    const problems = definitionProblems(snapshot);
-    if (problems.length > 0)
-      throw new ApiError(
-        422,
-        'InvalidDefinition',
-        `The flow's definition cannot run: ${problems.map((p) => p.message).join('; ')}`,
-        problems.map(({ message, ...problem }) => ({ field: 'definition', message, ...problem })),
-      );
+    this.assertRunnable(snapshot);
 
-    const workflowId = manualRunWorkflowId(orchestratedFlowId);
-    // A large input goes to the blob store first and travels as a reference (the run claims it once started).
-    const input = this.data
-      ? await this.db(() => offload(options.input, this.data!, { workflowId, runId: 'starting' }))
-      : options.input;
-    const args: [FlowRunInput] = [
-      {
-        orchestratedFlowId,
-        input,
-        correlationId: options.correlationId,
-        trigger: 'manual',
-        // The run takes the definition validated here (one Postgres read, no loading activity); a very large one
-        // it loads itself, keeping the start event well under Temporal's payload limits.
-        ...(JSON.stringify(snapshot).length <= MAX_INLINE_SNAPSHOT_BYTES ? { snapshot } : {}),
-      },
-    ];
     let started: StartedRun;
     try {
-      const handle = await this.temporal(() =>
-        this.client.workflow.start(FLOW_WORKFLOW_TYPE, {
-          taskQueue: this.taskQueue,
-          workflowId,
-          args,
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: runSearchAttributes({
-            orchestratedFlowId,
-            orchestratedFlowName: snapshot.orchestratedFlow.name,
-            trigger: 'manual',
-            correlationId: options.correlationId,
-          }),
-          memo: { correlationId: options.correlationId, ...(key ? { idempotencyKey: key } : {}) },
-          staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
-        }),
-      );
-      this.metrics?.runsStarted.inc({ trigger: 'manual' });
-      if (this.data && isDataRef(input))
-        await this.db(() =>
-          this.data!.store.claim(refHash(input), { workflowId, runId: handle.firstExecutionRunId }),
-        );
-      started = {
-        message: 'Orchestration started successfully',
-        orchestratedFlowId,
-        workflowId,
-        runId: handle.firstExecutionRunId,
+      started = await this.startRun(orchestratedFlowId, snapshot, {
+        trigger: 'manual',
+        input: options.input,
         correlationId: options.correlationId,
-        startedAt: new Date().toISOString(),
-      };
+        ...(key ? { memo: { idempotencyKey: key } } : {}),
+      });
     } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      const open = await this.temporal(() => this.client.workflow.getHandle(workflowId).describe());
-      if (key && open.memo?.idempotencyKey === key)
-        started = {
-          message: 'Orchestration already started with this Idempotency-Key',
-          orchestratedFlowId,
-          workflowId,
-          runId: open.runId,
-          correlationId:
-            typeof open.memo.correlationId === 'string' ? open.memo.correlationId : options.correlationId,
-          startedAt: open.startTime.toISOString(),
-        };
-      else
-        throw new ConflictError(
-          'RunAlreadyOpen',
-          `A manual run of flow ${orchestratedFlowId} is still open: ${open.runId}`,
-          [
-            {
-              field: 'orchestratedFlowId',
-              rule: 'oneOpenRun',
-              message: 'stop it or wait until it closes',
-              runId: open.runId,
-            },
-          ],
-        );
+      if (!(key && error instanceof ConflictError && error.code === 'RunAlreadyOpen')) throw error;
+      // A retried start whose first attempt's run is still open: that run is the answer.
+      const open = await this.temporal(() =>
+        this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
+      );
+      if (open.memo?.idempotencyKey !== key) throw error;
+      started = {
+        message: 'Orchestration already started with this Idempotency-Key',
+        orchestratedFlowId,
+        workflowId: open.workflowId,
+        runId: open.runId,
+        correlationId:
+          typeof open.memo.correlationId === 'string' ? open.memo.correlationId : options.correlationId,
+        startedAt: open.startTime.toISOString(),
+      };
     }
     if (key) {
       await this.db(() =>
@@ -179,17 +155,193 @@ export class OrchestrationService {
   }
 
   /**
-   * Stops every open run of the flow: cancels it (running steps see the cancellation), or terminates it.
+   * Reruns a closed run as a new manual run (trigger `rerun`): the steps `selectRerun` picks execute again, the
+   * others carry their recorded state over (outputs by reference stay references, claimed for the new run).
+   *
+   * @throws NotFoundError (unknown run), ConflictError 409 RunStillOpen / RunAlreadyOpen / NothingToRerun /
+   *   DefinitionChanged, ApiError 422 UnknownStep / InvalidDefinition / RunNotRerunnable, 503.
+   */
+  async rerun(orchestratedFlowId: string, runId: string, options: RerunOptions): Promise<RerunStarted> {
+    const workflowId = await this.workflowIdOf(orchestratedFlowId, runId);
+    const handle = this.client.workflow.getHandle(workflowId, runId, { followRuns: false });
+    const described = await this.temporal(() => handle.describe());
+    if (described.status.name === 'RUNNING')
+      throw new ConflictError('RunStillOpen', `Run ${runId} is still open: stop it or wait until it closes`, [
+        {
+          field: 'runId',
+          rule: 'closed',
+          message: 'only a closed run can be rerun',
+          status: runStatusOf(described),
+        },
+      ]);
+    const [summary, record] = await Promise.all([
+      this.temporal(() => readRunSummary(this.client, workflowId, runId)),
+      this.temporal(() => runRecordFromHistory(this.client, workflowId, runId)),
+    ]);
+    const original = record.snapshot;
+    if (!original || !record.input)
+      throw new ApiError(
+        422,
+        'RunNotRerunnable',
+        `Run ${runId} never loaded its definition: start the flow again`,
+      );
+    const plan = planRun(original);
+    if (options.fromStepId !== undefined && !plan.stepIds.includes(options.fromStepId))
+      throw new ApiError(422, 'UnknownStep', `Step ${options.fromStepId} is not a step of run ${runId}`, [
+        { field: 'fromStepId', rule: 'stepOfRun', message: "must be one of the run's steps" },
+      ]);
+    const recorded = new Map(summary.steps.map((step) => [step.stepId, step]));
+    const compensated = new Set(
+      (summary.compensation?.steps ?? []).filter((s) => s.status !== 'Pending').map((s) => s.stepId),
+    );
+    const selection = selectRerun(plan, recorded, {
+      ...(options.fromStepId !== undefined ? { fromStepId: options.fromStepId } : {}),
+      compensated,
+    });
+    if (selection.rerun.length === 0)
+      throw new ConflictError('NothingToRerun', `Run ${runId} has no failed or cancelled step to rerun`, [
+        { field: 'fromStepId', rule: 'required', message: 'name the step to rerun from' },
+      ]);
+
+    let snapshot: FlowSnapshot = original;
+    if (options.definition === 'current') {
+      const current = await this.db(() => loadFlowSnapshot(this.prisma, orchestratedFlowId));
+      if (!current) throw new NotFoundError('OrchestratedFlow', orchestratedFlowId);
+      const changed = changedSteps(original, current, selection.reused);
+      if (changed.length > 0)
+        throw new ConflictError(
+          'DefinitionChanged',
+          `Steps the rerun would reuse changed since run ${runId}: ${changed.map((n) => JSON.stringify(n)).join(', ')}`,
+          changed.map((name) => ({
+            field: 'definition',
+            rule: 'reusedStepsUnchanged',
+            message: `step "${name}" changed`,
+            step: name,
+          })),
+        );
+      this.assertRunnable(current);
+      snapshot = current;
+    }
+
+    const reused: StepState[] = selection.reused.flatMap((id) => {
+      const state = recorded.get(id);
+      if (!state) return [];
+      const { decision: _decision, reusedFrom: _reusedFrom, ...rest } = state;
+      const output =
+        state.status === 'Succeeded' ? (state.output ?? record.outputs.get(id) ?? null) : undefined;
+      return [{ ...rest, ...(output !== undefined ? { output } : {}) }];
+    });
+    const rerunOf = {
+      workflowId,
+      runId,
+      ...(options.fromStepId !== undefined ? { fromStepId: options.fromStepId } : {}),
+    };
+    const input = options.hasInput ? options.input : record.input.input;
+    const started = await this.startRun(orchestratedFlowId, snapshot, {
+      trigger: 'rerun',
+      input,
+      correlationId: options.correlationId,
+      rerun: {
+        of: { workflowId, runId },
+        ...(options.fromStepId ? { fromStepId: options.fromStepId } : {}),
+        reused,
+      },
+      memo: { rerunOf },
+    });
+    // The new run holds the reused outputs' blobs too (retention keeps them while either run needs them).
+    if (this.data)
+      for (const ref of reused.flatMap((state) => refsIn(state.output)))
+        await this.db(() =>
+          this.data!.store.claim(refHash(ref), { workflowId: started.workflowId, runId: started.runId }),
+        );
+    const names = (ids: string[]) => ids.map((id) => original.steps[id]?.name ?? id);
+    return {
+      ...started,
+      message: 'Rerun started',
+      rerunOf,
+      reused: names(selection.reused),
+      rerun: names(selection.rerun),
+    };
+  }
+
+  /**
+   * Pauses a run (no new step starts; running ones finish), or resumes it: a Temporal Update the run validates.
+   * Without `runId`, the flow's one open run.
+   *
+   * @throws ApiError 404 NoOpenRun, ConflictError 409 AmbiguousRun / RunClosed / AlreadyPaused / NotPaused.
+   */
+  async pauseOrResume(
+    action: 'pause' | 'resume',
+    orchestratedFlowId: string,
+    runId: string | undefined,
+    request: { by: string; reason?: string },
+  ): Promise<RunSummary> {
+    let target: { workflowId: string; runId: string };
+    if (runId !== undefined)
+      target = { workflowId: await this.workflowIdOf(orchestratedFlowId, runId), runId };
+    else {
+      const open = await this.openRuns(orchestratedFlowId);
+      if (open.length === 0)
+        throw new ApiError(404, 'NoOpenRun', `Flow ${orchestratedFlowId} has no open run`);
+      if (open.length > 1)
+        throw new ConflictError(
+          'AmbiguousRun',
+          `Flow ${orchestratedFlowId} has ${open.length} open runs: name one`,
+          [
+            {
+              field: 'runId',
+              rule: 'required',
+              message: 'several runs are open',
+              runIds: open.map((r) => r.runId),
+            },
+          ],
+        );
+      target = open[0]!;
+    }
+    const handle = this.client.workflow.getHandle(target.workflowId, target.runId, { followRuns: false });
+    const closed = (status: string) =>
+      new ConflictError('RunClosed', `Run ${target.runId} is ${status}: only an open run can be ${action}d`, [
+        { field: 'runId', rule: 'open', message: `the run is ${status}` },
+      ]);
+    const described = await this.temporal(() => handle.describe());
+    if (described.status.name !== 'RUNNING') throw closed(runStatusOf(described));
+    try {
+      const summary = await this.temporal(() =>
+        handle.executeUpdate<RunSummary, [typeof request]>(
+          action === 'pause' ? PAUSE_UPDATE : RESUME_UPDATE,
+          {
+            args: [request],
+          },
+        ),
+      );
+      return withDataLinks(summary);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw closed('closed');
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        const type = error.cause.type ?? 'Refused';
+        throw new ConflictError(type, `The run refused to ${action}: ${error.cause.message}`, [
+          { field: 'runId', rule: action === 'pause' ? 'notPaused' : 'paused', message: error.cause.message },
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stops every open run of the flow: cancels it (running steps see the cancellation), or terminates it. With
+   * `compensate`, a cancelled run first compensates its succeeded steps.
    * @throws NotFoundError (404 NoOpenRun) when none is open.
    */
-  async stop(orchestratedFlowId: string, terminate: boolean) {
+  async stop(orchestratedFlowId: string, terminate: boolean, compensate = false) {
     const stopped: string[] = [];
     for (const run of await this.openRuns(orchestratedFlowId)) {
       const handle = this.client.workflow.getHandle(run.workflowId, run.runId, { followRuns: false });
       try {
-        await this.temporal(() =>
-          terminate ? handle.terminate('stopped through the API') : handle.cancel(),
-        );
+        await this.temporal(async () => {
+          if (terminate) return handle.terminate('stopped through the API');
+          if (compensate) await handle.signal(COMPENSATE_ON_STOP_SIGNAL);
+          return handle.cancel();
+        });
         stopped.push(run.runId);
       } catch (error) {
         // The visibility store lags: a run it still lists as Running may have closed meanwhile.
@@ -205,6 +357,102 @@ export class OrchestrationService {
       runIds: stopped,
       stoppedAt: new Date().toISOString(),
     };
+  }
+
+  /** @throws ApiError 422 InvalidDefinition naming each problem. */
+  private assertRunnable(snapshot: FlowSnapshot): void {
+    const problems = definitionProblems(snapshot);
+    if (problems.length > 0)
+      throw new ApiError(
+        422,
+        'InvalidDefinition',
+        `The flow's definition cannot run: ${problems.map((p) => p.message).join('; ')}`,
+        problems.map(({ message, ...problem }) => ({ field: 'definition', message, ...problem })),
+      );
+  }
+
+  /**
+   * Starts the flow's manual run (one open at a time) on `snapshot`: a large input goes to the blob store first.
+   * @throws ConflictError 409 RunAlreadyOpen.
+   */
+  private async startRun(
+    orchestratedFlowId: string,
+    snapshot: FlowSnapshot,
+    run: Pick<FlowRunInput, 'input' | 'correlationId' | 'rerun'> & {
+      trigger: RunTrigger;
+      correlationId: string;
+      memo?: Record<string, unknown>;
+    },
+  ): Promise<StartedRun> {
+    const workflowId = manualRunWorkflowId(orchestratedFlowId);
+    const input = this.data
+      ? await this.db(() => offload(run.input, this.data!, { workflowId, runId: 'starting' }))
+      : run.input;
+    const args: [FlowRunInput] = [
+      {
+        orchestratedFlowId,
+        input,
+        correlationId: run.correlationId,
+        trigger: run.trigger,
+        ...(run.rerun ? { rerun: run.rerun } : {}),
+        ...(JSON.stringify(snapshot).length <= MAX_INLINE_SNAPSHOT_BYTES ? { snapshot } : {}),
+      },
+    ];
+    try {
+      const handle = await this.temporal(() =>
+        this.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+          taskQueue: this.taskQueue,
+          workflowId,
+          args,
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: runSearchAttributes({
+            orchestratedFlowId,
+            orchestratedFlowName: snapshot.orchestratedFlow.name,
+            trigger: run.trigger,
+            correlationId: run.correlationId,
+          }),
+          memo: { correlationId: run.correlationId, ...run.memo },
+          staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+        }),
+      );
+      this.metrics?.runsStarted.inc({ trigger: run.trigger });
+      if (this.data && isDataRef(input))
+        await this.db(() =>
+          this.data!.store.claim(refHash(input), { workflowId, runId: handle.firstExecutionRunId }),
+        );
+      return {
+        message: 'Orchestration started successfully',
+        orchestratedFlowId,
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        correlationId: run.correlationId,
+        startedAt: new Date().toISOString(),
+      };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const open = await this.temporal(() => this.client.workflow.getHandle(workflowId).describe());
+      throw new ConflictError(
+        'RunAlreadyOpen',
+        `A manual run of flow ${orchestratedFlowId} is still open: ${open.runId}`,
+        [
+          {
+            field: 'orchestratedFlowId',
+            rule: 'oneOpenRun',
+            message: 'stop it or wait until it closes',
+            runId: open.runId,
+          },
+        ],
+      );
+    }
+  }
+
+  /** The workflow ID of a run of the flow (its manual run's, or a scheduled run's). @throws NotFoundError */
+  private async workflowIdOf(orchestratedFlowId: string, runId: string): Promise<string> {
+    return this.onRun(orchestratedFlowId, runId, async (workflowId) => {
+      await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe();
+      return workflowId;
+    });
   }
 
   /** The latest run's status, whatever started it. @throws ApiError 404 NeverRan */
@@ -400,4 +648,11 @@ function withDataLinks(summary: RunSummary): RunSummary {
         : step,
     ),
   };
+}
+
+/** Every data reference in a value, at any depth (a for-each step's output holds one per large item). */
+function refsIn(value: unknown): Array<Parameters<typeof refHash>[0]> {
+  if (isDataRef(value)) return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.values(value).flatMap(refsIn);
 }

@@ -158,7 +158,11 @@ describe('run lifecycle through Temporal', () => {
     assert.deepEqual(
       summary.steps.map(({ name, status, reason }) => ({ name, status, reason })),
       [
-        { name: 'Stoppable', status: 'Cancelled', reason: 'the run was stopped while the step ran' },
+        {
+          name: 'Stoppable',
+          status: 'Cancelled',
+          reason: 'the run was stopped; the processor acknowledged the cancellation',
+        },
         { name: 'After', status: 'Cancelled', reason: 'the run was stopped before the step was decided' },
         { name: 'Last', status: 'Cancelled', reason: 'the run was stopped before the step was decided' },
       ],
@@ -594,7 +598,11 @@ describe('run lifecycle through Temporal', () => {
     assert.deepEqual(
       runs[2].steps.map(({ name, status, reason }) => ({ name, status, reason })),
       [
-        { name: 'Halted', status: 'Cancelled', reason: 'the run was stopped while the step ran' },
+        {
+          name: 'Halted',
+          status: 'Cancelled',
+          reason: 'the run was stopped; the processor acknowledged the cancellation',
+        },
         { name: 'Undecided', status: 'Cancelled', reason: 'the run was stopped before the step was decided' },
       ],
     );

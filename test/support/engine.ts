@@ -71,6 +71,7 @@ export async function startTestEngine(
     logger,
     taskQueue,
     codec,
+    data: testDataPlane(api.prisma, codec),
   });
   const orchestratorRun = orchestrator.run();
   const workers = await Promise.all(

@@ -18,6 +18,9 @@ export interface StepSpec {
   configuration?: Record<string, unknown>;
   retryPolicy?: Record<string, unknown>;
   timeouts?: Record<string, unknown>;
+  forEach?: Record<string, unknown>;
+  /** The compensation's processor by name (like `processor`), and its configuration. */
+  compensation?: { processor: string; configuration?: Record<string, unknown> };
 }
 
 export interface CreatedFlow {
@@ -30,13 +33,19 @@ export interface CreatedFlow {
  * Creates steps (named by their keys), a workflow of them (in the given order) and an orchestrated flow, through
  * the REST API. Steps are created in an order where every next step exists first.
  */
-export async function createFlow(api: ApiClient, steps: Record<string, StepSpec>): Promise<CreatedFlow> {
+export async function createFlow(
+  api: ApiClient,
+  steps: Record<string, StepSpec>,
+  flowFields: Record<string, unknown> = {},
+): Promise<CreatedFlow> {
   const processorIds = new Map<string, string>();
-  for (const spec of Object.values(steps))
-    if (!processorIds.has(spec.processor)) {
-      const found = await api.request('GET', `/api/Processor/composite/1.0.0/${spec.processor}`);
-      assert.equal(found.status, 200, `processor ${spec.processor}: ${JSON.stringify(found.body)}`);
-      processorIds.set(spec.processor, found.body.id);
+  for (const name of Object.values(steps).flatMap((s) =>
+    [s.processor, s.compensation?.processor ?? []].flat(),
+  ))
+    if (!processorIds.has(name)) {
+      const found = await api.request('GET', `/api/Processor/composite/1.0.0/${name}`);
+      assert.equal(found.status, 200, `processor ${name}: ${JSON.stringify(found.body)}`);
+      processorIds.set(name, found.body.id);
     }
   const stepIds: Record<string, string> = {};
   const version = `1.0-${unique()}`;
@@ -56,6 +65,17 @@ export async function createFlow(api: ApiClient, steps: Record<string, StepSpec>
         ...(spec.configuration ? { configuration: spec.configuration } : {}),
         ...(spec.retryPolicy ? { retryPolicy: spec.retryPolicy } : {}),
         ...(spec.timeouts ? { timeouts: spec.timeouts } : {}),
+        ...(spec.forEach ? { forEach: spec.forEach } : {}),
+        ...(spec.compensation
+          ? {
+              compensation: {
+                processorId: processorIds.get(spec.compensation.processor),
+                ...(spec.compensation.configuration
+                  ? { configuration: spec.compensation.configuration }
+                  : {}),
+              },
+            }
+          : {}),
       });
       stepIds[key] = created.id;
       pending.delete(key);
@@ -70,16 +90,19 @@ export async function createFlow(api: ApiClient, steps: Record<string, StepSpec>
     version: '1.0',
     name: `flow-${unique()}`,
     workflowId: workflow.id,
+    ...flowFields,
   });
   return { flowId: flow.id, workflowId: workflow.id, stepIds };
 }
 
-/** Polls the status route until the latest run is no longer Running. */
+/** Polls the status route until the latest run is no longer Running or Paused, and its compensations are done. */
 export async function waitForRun(api: ApiClient, flowId: string, timeoutMs = 60_000): Promise<RunSummary> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await api.request<RunSummary>('GET', `/api/Orchestration/status/${flowId}`);
-    if (status.status === 200 && status.body.status !== 'Running') return status.body;
+    const open =
+      ['Running', 'Paused'].includes(status.body?.status) || status.body?.compensation?.status === 'Running';
+    if (status.status === 200 && !open) return status.body;
     if (Date.now() > deadline)
       assert.fail(`run of ${flowId} still ${JSON.stringify(status.body)} after ${timeoutMs} ms`);
     await sleep(100);

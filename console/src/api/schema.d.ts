@@ -946,6 +946,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/Orchestration/pause/{orchestratedFlowId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a run: no new step starts until it is resumed; running steps finish and are recorded
+     * @description Requires role **operator** or higher.
+     */
+    post: operations['Orchestration.pause'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/Orchestration/resume/{orchestratedFlowId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused run
+     * @description Requires role **operator** or higher.
+     */
+    post: operations['Orchestration.resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/Orchestration/rerun/{orchestratedFlowId}/{runId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rerun a closed run: its failed and cancelled steps (or fromStepId) and everything downstream run again; the other steps keep their recorded outcome and output (Reused)
+     * @description Requires role **operator** or higher.
+     */
+    post: operations['Orchestration.rerun'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/Orchestration/status/{orchestratedFlowId}': {
     parameters: {
       query?: never;
@@ -1832,7 +1892,7 @@ export interface components {
       /** @enum {string} */
       status: 'Running' | 'Paused' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
       /** @enum {string} */
-      trigger: 'manual' | 'schedule';
+      trigger: 'manual' | 'schedule' | 'rerun';
       correlationId: string;
       /** Format: date-time */
       startedAt: string;
@@ -1876,9 +1936,21 @@ export interface components {
             status: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | 'Cancelled';
           }[];
           /** @enum {string} */
-          outcome: 'Run' | 'Skipped' | 'Cancelled';
+          outcome: 'Run' | 'Skipped' | 'Cancelled' | 'Reused';
           /** @description Why, in words: e.g. `PreviousSuccess not met: "Fetch" Failed`. */
           reason: string;
+        };
+        /** @description A rerun carried this state over from that run instead of running the step. */
+        reusedFrom?: {
+          workflowId: string;
+          runId: string;
+        };
+        /** @description A for-each step's items: how many in all, done, failed and running. */
+        items?: {
+          total: number;
+          done: number;
+          failed: number;
+          running: number;
         };
       }[];
       /** @description Which definition the run follows, once loaded. */
@@ -1903,6 +1975,41 @@ export interface components {
         /** @description Structured details, e.g. schema violations. */
         details?: unknown;
       };
+      /** @description While the run is Paused: who paused it, when and why. */
+      paused?: {
+        by: string;
+        /** Format: date-time */
+        at: string;
+        reason?: string;
+      };
+      /** @description The run this rerun repairs, and the step it started from. */
+      rerunOf?: {
+        workflowId: string;
+        runId: string;
+        fromStepId?: string;
+      };
+      /** @description The saga: compensations of the succeeded steps, newest completion first, after a failure or a compensating stop. */
+      compensation?: {
+        /** @enum {string} */
+        status: 'Running' | 'Completed' | 'Failed';
+        steps: {
+          stepId: string;
+          name: string;
+          /** @enum {string} */
+          status: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+          attempts: number;
+          /** Format: date-time */
+          startedAt?: string;
+          /** Format: date-time */
+          completedAt?: string;
+          error?: {
+            message: string;
+            type?: string;
+            /** @description Structured details, e.g. schema violations. */
+            details?: unknown;
+          };
+        }[];
+      };
     };
     RunListItem: {
       runId: string;
@@ -1910,11 +2017,17 @@ export interface components {
       /** @enum {string} */
       status: 'Running' | 'Paused' | 'Completed' | 'Failed' | 'Cancelled' | 'Terminated' | 'TimedOut';
       /** @enum {string} */
-      trigger: 'manual' | 'schedule';
+      trigger: 'manual' | 'schedule' | 'rerun';
       correlationId: string | null;
       /** Format: date-time */
       startedAt: string;
       completedAt: string | null;
+      /** @description The run this rerun repairs, and the step it started from. */
+      rerunOf?: {
+        workflowId: string;
+        runId: string;
+        fromStepId?: string;
+      };
     };
   };
   responses: never;
@@ -6788,6 +6901,8 @@ export interface operations {
     parameters: {
       query?: {
         terminate?: 'true' | 'false';
+        /** @description Cancel, then run the compensations of the steps that succeeded (not with terminate) */
+        compensate?: 'true' | 'false';
       };
       header?: never;
       path: {
@@ -6836,6 +6951,327 @@ export interface operations {
       };
       /** @description The flow has no open run (NoOpenRun) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over the rate limit (per principal, per API replica); see Retry-After and RateLimit */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          'RateLimit-Policy'?: string;
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Temporal (or Postgres) is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  'Orchestration.pause': {
+    parameters: {
+      query?: {
+        /** @description Which open run; default: the flow's only open run */
+        runId?: string;
+      };
+      header?: never;
+      path: {
+        orchestratedFlowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The run, Paused (paused: by, at) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description A malformed GUID, body or query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which) */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller's role is below the route's (details: required, actual) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No such run, or the flow has no open run (NoOpenRun) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The run is closed (RunClosed), already paused (AlreadyPaused), stopping or finishing (RunNotRunning), or several are open (AmbiguousRun) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over the rate limit (per principal, per API replica); see Retry-After and RateLimit */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          'RateLimit-Policy'?: string;
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Temporal (or Postgres) is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  'Orchestration.resume': {
+    parameters: {
+      query?: {
+        /** @description Which open run; default: the flow's only open run */
+        runId?: string;
+      };
+      header?: never;
+      path: {
+        orchestratedFlowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The run, Running again */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description A malformed GUID, body or query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which) */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller's role is below the route's (details: required, actual) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No such run, or the flow has no open run (NoOpenRun) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The run is closed (RunClosed), not paused (NotPaused), or several are open (AmbiguousRun) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Over the rate limit (per principal, per API replica); see Retry-After and RateLimit */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          'RateLimit-Policy'?: string;
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Temporal (or Postgres) is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  'Orchestration.rerun': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        orchestratedFlowId: string;
+        runId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** Format: uuid */
+          fromStepId?: string;
+          /** @description The new run's input; default: the original run's */
+          input?: unknown;
+          /**
+           * @description recorded: the original run's definition; current: the stored one, if the reused steps are unchanged
+           * @default recorded
+           * @enum {string}
+           */
+          definition?: 'recorded' | 'current';
+        };
+      };
+    };
+    responses: {
+      /** @description Started: the new run, rerunOf, and the step names reused and rerun */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            message?: string;
+            /** Format: uuid */
+            orchestratedFlowId?: string;
+            workflowId?: string;
+            runId?: string;
+            correlationId?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            rerunOf?: {
+              workflowId?: string;
+              runId?: string;
+              /** Format: uuid */
+              fromStepId?: string;
+            };
+            reused?: string[];
+            rerun?: string[];
+          };
+        };
+      };
+      /** @description A malformed GUID, body or query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid credential (missing, malformed, unknown, expired or revoked: the body does not say which) */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller's role is below the route's (details: required, actual) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No such run of the flow */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The run is still open (RunStillOpen), a manual run is open (RunAlreadyOpen), nothing failed (NothingToRerun), or reused steps changed (DefinitionChanged, details name them) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description fromStepId is not a step of the run (UnknownStep), or the definition cannot run */
+      422: {
         headers: {
           [name: string]: unknown;
         };
