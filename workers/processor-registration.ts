@@ -12,7 +12,25 @@ export interface RegisteredProcessor {
   implementationHash: string;
   /** The stored Schema definitions the activity validates against. */
   schemas: { input: unknown; output: unknown };
+  /** The Processor entity's limits, as stored when the worker started (see `ProcessorLimits`). */
+  limits: ProcessorLimits;
 }
+
+/**
+ * A processor's limits from its entity: `maxActivitiesPerSecond` across all workers of its task queue (Temporal's
+ * task-queue rate limit), `maxConcurrentActivities` per worker process. null: not limited by the entity.
+ */
+export interface ProcessorLimits {
+  maxActivitiesPerSecond: number | null;
+  maxConcurrentActivities: number | null;
+}
+
+const NO_LIMITS: ProcessorLimits = { maxActivitiesPerSecond: null, maxConcurrentActivities: null };
+
+const limitsOf = (row: ProcessorLimits): ProcessorLimits => ({
+  maxActivitiesPerSecond: row.maxActivitiesPerSecond,
+  maxConcurrentActivities: row.maxConcurrentActivities,
+});
 
 /** The stored implementation hash differs from the running code's: the worker refuses to start. */
 export class ImplementationHashMismatchError extends Error {
@@ -137,6 +155,7 @@ async function registerOnce(
         processorId: created.id,
         implementationHash: hash,
         schemas: { input: input.definition, output: output.definition },
+        limits: NO_LIMITS,
       };
     }
 
@@ -160,6 +179,7 @@ async function registerOnce(
         processorId: existing.id,
         implementationHash: hash,
         schemas: { input: existing.inputSchema.definition, output: existing.outputSchema.definition },
+        limits: limitsOf(existing),
       };
     }
 
@@ -186,6 +206,7 @@ async function registerOnce(
       processorId: existing.id,
       implementationHash: hash,
       schemas: { input: input.definition, output: output.definition },
+      limits: limitsOf(existing),
     };
   });
 }

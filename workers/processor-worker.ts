@@ -92,6 +92,7 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
     throw new Error(`Processor ${label} cannot start: ${(error as Error).message}`, { cause: error });
   }
   const tracer = telemetry().tracer(processorServiceName(definition.name));
+  const { maxActivitiesPerSecond, maxConcurrentActivities } = registration.limits;
   const worker = await Worker.create({
     dataConverter: dataConverter(new ActivityInputCodec(options.codec)),
     connection: options.connection,
@@ -113,7 +114,19 @@ export async function startProcessorWorker(options: ProcessorWorkerOptions): Pro
     // only every 30 s; at most once a second keeps a stop prompt and the history small.
     defaultHeartbeatThrottleInterval: '1 second',
     maxHeartbeatThrottleInterval: '1 second',
+    // The Processor entity's limits, read at start: the rate is the task queue's, enforced by the Temporal server
+    // across every worker of the queue (each poll carries it); the concurrency is this worker's own.
+    ...(maxActivitiesPerSecond !== null ? { maxTaskQueueActivitiesPerSecond: maxActivitiesPerSecond } : {}),
+    ...(maxConcurrentActivities !== null
+      ? { maxConcurrentActivityTaskExecutions: maxConcurrentActivities }
+      : {}),
   });
+  logger.info(
+    { maxActivitiesPerSecond, maxConcurrentActivities },
+    maxActivitiesPerSecond === null && maxConcurrentActivities === null
+      ? 'processor limits: none set'
+      : 'processor limits',
+  );
   logger.info({ outcome: registration.outcome, implementationHash }, 'processor worker ready');
 
   let running: Promise<void> | undefined;
