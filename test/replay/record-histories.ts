@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
 import { FLOW_WORKFLOW_TYPE } from '../../domain/task-queue';
-import { scriptedProcessor } from '../fixtures/scripted-processor';
+import { outages, scriptedProcessor } from '../fixtures/scripted-processor';
 import {
   createFlow,
   runFlow,
@@ -26,9 +26,10 @@ import { unique } from '../support/fixtures';
  * v1: definition loaded by a regular activity. v2: manual runs carry the definition in their input; runs started
  * without it (schedules) load it with a local activity (patch `snapshot-local-activity`). v3: each predecessor's output
  * travels once per invocation, in `input` (patch `step-data-once`); payloads encrypted with the fixture codec. v4: each
- * decided step's trace in status (patch `decision-trace`).
+ * decided step's trace in status (patch `decision-trace`). v5: run control (patches `correlation-id-from-run`,
+`stop-waits-for-steps`, `run-control`): a paused and resumed run, a rerun, a for-each step, a saga.
  */
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v4');
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v5');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 
@@ -48,6 +49,27 @@ const SCENARIOS: Record<string, Record<string, StepSpec>> = {
     Fetch: { processor: P, next: ['Parse', 'Alert'], configuration: { fail: true, nonRetryable: true } },
     Parse: { processor: P },
     Alert: { processor: P, entryCondition: 'PreviousFailure' },
+  },
+  // A for-each step over the input's orders, two at a time, each item retried once; then a step receiving the outputs.
+  'for-each': {
+    Each: {
+      processor: P,
+      forEach: { items: 'orders', maxParallel: 2 },
+      configuration: { failTimes: 1 },
+      retryPolicy: fast,
+      next: ['Sum'],
+    },
+    Sum: { processor: P },
+  },
+  // A saga: the charge and the reservation are undone, newest first, after shipping fails (one undo retried).
+  compensated: {
+    Reserve: {
+      processor: P,
+      compensation: { processor: P, configuration: { failTimes: 1 } },
+      next: ['Charge'],
+    },
+    Charge: { processor: P, compensation: { processor: P }, next: ['Ship'] },
+    Ship: { processor: P, configuration: { fail: true, nonRetryable: true } },
   },
   // A failure nothing handles: the run fails.
   'unhandled-failure': {
@@ -78,7 +100,7 @@ describe('record interpreter histories', () => {
   for (const [name, steps] of Object.entries(SCENARIOS))
     it(`records ${name}`, async () => {
       const flow = await createFlow(engine.api, steps);
-      await save(name, await runFlow(engine.api, flow.flowId, { order: 42 }));
+      await save(name, await runFlow(engine.api, flow.flowId, { order: 42, orders: [1, 2, 3, 4, 5] }));
     });
 
   it('records scheduled-local-load', async () => {
@@ -91,6 +113,46 @@ describe('record interpreter histories', () => {
     });
     const summary = await handle.result();
     await save('scheduled-local-load', summary);
+  });
+
+  const whenRunning = async (flowId: string, name: string) => {
+    for (;;) {
+      const status = await engine.api.request<RunSummary>('GET', `/api/Orchestration/status/${flowId}`);
+      if (status.body.steps?.some((s) => s.name === name && s.status === 'Running')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('records paused-resumed', async () => {
+    const flow = await createFlow(engine.api, {
+      First: {
+        processor: P,
+        next: ['Second'],
+        configuration: { delayMs: 1_000 },
+        timeouts: { heartbeatMs: 2_000 },
+      },
+      Second: { processor: P },
+    });
+    await engine.api.request('POST', `/api/Orchestration/start/${flow.flowId}`, {});
+    await whenRunning(flow.flowId, 'First');
+    await engine.api.request('POST', `/api/Orchestration/pause/${flow.flowId}`, { reason: 'recording' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await engine.api.request('POST', `/api/Orchestration/resume/${flow.flowId}`, {});
+    await save('paused-resumed', await waitForRun(engine.api, flow.flowId));
+  });
+
+  it('records rerun', async () => {
+    const partner = `partner-${unique()}`;
+    const flow = await createFlow(engine.api, {
+      A: { processor: P, next: ['B'] },
+      B: { processor: P, next: ['C'], configuration: { partner } },
+      C: { processor: P },
+    });
+    outages.add(partner);
+    const failed = await runFlow(engine.api, flow.flowId, { order: 1 });
+    outages.delete(partner);
+    await engine.api.request('POST', `/api/Orchestration/rerun/${flow.flowId}/${failed.runId}`, {});
+    await save('rerun', await waitForRun(engine.api, flow.flowId));
   });
 
   it('records cancelled', async () => {

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeArrayFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunSummary } from '../../domain/flow-types';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { orchestratorSinks, workflowInterceptorModules } from '../../workers/orchestrator-worker';
 import { installQuietRuntime } from '../support/quiet-runtime';
@@ -44,13 +45,26 @@ async function histories() {
 
 describe('replay of recorded interpreter histories', () => {
   it('has the representative histories', async () => {
-    // v2 added the scheduled run that loads its definition; v3 and v4 recorded the same scenarios as v2.
+    // v2 added the scheduled run that loads its definition; v3 and v4 recorded the same scenarios as v2; v5 adds
+    // run control: a saga, a for-each step, a paused and resumed run, a rerun.
     const v1 = ['cancelled', 'chain', 'fan-out-join', 'handled-failure', 'unhandled-failure'];
     const v2 = [...v1.slice(0, 4), 'scheduled-local-load', 'unhandled-failure'];
+    const v5 = [
+      'cancelled',
+      'chain',
+      'compensated',
+      'fan-out-join',
+      'for-each',
+      'handled-failure',
+      'paused-resumed',
+      'rerun',
+      'scheduled-local-load',
+      'unhandled-failure',
+    ];
     const named = (generation: string, scenarios: string[]) => scenarios.map((n) => `${generation}/${n}`);
     assert.deepEqual(
       (await histories()).map((h) => h.name),
-      [...named('v1', v1), ...named('v2', v2), ...named('v3', v2), ...named('v4', v2)],
+      [...named('v1', v1), ...named('v2', v2), ...named('v3', v2), ...named('v4', v2), ...named('v5', v5)],
     );
   });
 
@@ -78,40 +92,182 @@ describe('replay of recorded interpreter histories', () => {
     });
   });
 
+  it('records the run-control features from v5 on', async () => {
+    const converter = loadDataConverter(dataConverter(fixtureCodec));
+    const all = await histories();
+    const eventsOf = (name: string) => all.find((h) => h.name === name)?.history.events ?? [];
+    const closing = async (name: string) => {
+      const last = eventsOf(name).at(-1);
+      const completed = last?.workflowExecutionCompletedEventAttributes?.result?.payloads;
+      const failed =
+        last?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.details?.payloads;
+      return (await decodeArrayFromPayloads(converter, completed ?? failed))[0] as RunSummary;
+    };
+    const saga = await closing('v5/compensated');
+    assert.deepEqual(
+      [
+        saga.status,
+        saga.compensation?.status,
+        saga.compensation?.steps.map((s) => [s.name, s.status, s.attempts]),
+      ],
+      [
+        'Failed',
+        'Completed',
+        [
+          ['Charge', 'Succeeded', 1],
+          ['Reserve', 'Succeeded', 2],
+        ],
+      ],
+    );
+    const forEach = await closing('v5/for-each');
+    assert.deepEqual(forEach.steps.find((s) => s.name === 'Each')?.items, {
+      total: 5,
+      done: 5,
+      failed: 0,
+      running: 0,
+    });
+    const rerun = await closing('v5/rerun');
+    assert.deepEqual(
+      rerun.steps.map((s) => [s.name, s.decision?.outcome, s.reusedFrom?.runId === rerun.rerunOf?.runId]),
+      [
+        ['A', 'Reused', true],
+        ['B', 'Run', false],
+        ['C', 'Run', false],
+      ],
+    );
+    const updates = eventsOf('v5/paused-resumed').filter(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+    );
+    assert.deepEqual(
+      updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name),
+      ['pause', 'resume'],
+    );
+    assert.ok(
+      eventsOf('v5/cancelled').some((e) => e.activityTaskCanceledEventAttributes),
+      'the stop waited for the step',
+    );
+  });
+
   it('replays every history on the current interpreter, with the interceptors production registers', async () => {
     // Histories recorded before the metrics and tracing interceptors (and the payload codec) existed replay with
     // them, tracing on or off: they issue no commands.
+    const all = await histories();
     for (const tracing of [false, true]) {
-      const options = {
-        workflowsPath: require.resolve('../../workflows/index'),
-        interceptors: { workflowModules: workflowInterceptorModules(tracing) },
-        sinks: orchestratorSinks(undefined),
-        // As production runs: with a payload codec (histories recorded before it existed pass through it unchanged).
-        dataConverter: dataConverter(fixtureCodec),
-      };
-      for (const { name, history } of await histories())
-        await assert.doesNotReject(
-          Worker.runReplayHistory(options, history, name),
-          `history ${name} no longer replays (tracing ${tracing ? 'on' : 'off'}): the interpreter changed behaviour for existing runs (use patched())`,
+      const errors = await replayAll(
+        {
+          workflowsPath: require.resolve('../../workflows/index'),
+          interceptors: { workflowModules: workflowInterceptorModules(tracing) },
+          sinks: orchestratorSinks(undefined),
+          // As production runs: with a payload codec (histories recorded before it existed pass through it unchanged).
+          dataConverter: dataConverter(fixtureCodec),
+        },
+        all,
+      );
+      assert.deepEqual(
+        [...errors]
+          .filter(([, error]) => error !== undefined)
+          .map(([name, error]) => `${name}: ${String(error)}`),
+        [],
+        `histories no longer replay (tracing ${tracing ? 'on' : 'off'}): the interpreter changed behaviour for existing runs (use patched())`,
+      );
+      assert.equal(errors.size, all.length);
+    }
+  });
+
+  it('computes the correlation ID a scheduled run recorded, with tracing on and off', async () => {
+    const recordedId = (history: Awaited<ReturnType<typeof histories>>[number]['history']) => {
+      // Patches upsert TemporalChangeVersion too: find the upsert that set the correlation ID.
+      const payload = history.events
+        ?.map(
+          (e) =>
+            e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.CorrelationId,
+        )
+        .find((field) => field);
+      return payload ? defaultPayloadConverter.fromPayload<string>(payload) : undefined;
+    };
+    const scheduled = (await histories()).filter((h) => recordedId(h.history) !== undefined);
+    assert.deepEqual(
+      scheduled.map((h) => h.name),
+      [
+        'v2/scheduled-local-load',
+        'v3/scheduled-local-load',
+        'v4/scheduled-local-load',
+        'v5/scheduled-local-load',
+      ],
+    );
+    /** The IDs each replayed run gave itself, by history name. */
+    const replayedIds = async (tracing: boolean) => {
+      const seen = new Map<string, string[]>();
+      const errors = await replayAll(
+        {
+          workflowsPath: require.resolve('../../workflows/index'),
+          interceptors: {
+            workflowModules: [
+              ...workflowInterceptorModules(tracing),
+              require.resolve('../fixtures/correlation-probe'),
+            ],
+          },
+          sinks: {
+            ...orchestratorSinks(undefined),
+            correlationProbe: {
+              seen: {
+                fn: (info, id: string) =>
+                  void seen.set(info.workflowId, [...(seen.get(info.workflowId) ?? []), id]),
+                callDuringReplay: true,
+              },
+            },
+          },
+          dataConverter: dataConverter(fixtureCodec),
+        },
+        scheduled,
+      );
+      assert.deepEqual([...errors.values()].filter(Boolean), []);
+      return seen;
+    };
+    const [untraced, traced] = [await replayedIds(false), await replayedIds(true)];
+    for (const { name, history } of scheduled) {
+      const recorded = recordedId(history)!;
+      // Recorded without tracing: a replay without it draws the same uuid4 (before the patch) or run ID (after).
+      assert.deepEqual(untraced.get(name), [recorded], name);
+      if (name.startsWith('v5/')) {
+        // From patch correlation-id-from-run on, the ID is the run's own: tracing draws no longer shift it.
+        assert.deepEqual(traced.get(name), [recorded], name);
+        assert.equal(
+          recorded,
+          history.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId,
         );
+      }
+      // Before it, the tracing interceptor's span IDs come from the same random stream, so uuid4 draws another ID:
+      // the fault the patch removes (and proof this check can tell the two apart).
+      else assert.notDeepEqual(traced.get(name), [recorded], name);
     }
   });
 
   it('rejects a deliberately changed interpreter', async () => {
-    for (const { name, history } of await histories())
-      await assert.rejects(
-        Worker.runReplayHistory(
-          {
-            workflowsPath: require.resolve('../fixtures/changed-interpreter'),
-            dataConverter: dataConverter(fixtureCodec),
-          },
-          history,
-          name,
-        ),
-        (error: unknown) => {
-          assert.ok(error instanceof DeterminismViolationError, `${name}: ${String(error)}`);
-          return true;
-        },
-      );
+    const all = await histories();
+    const errors = await replayAll(
+      {
+        workflowsPath: require.resolve('../fixtures/changed-interpreter'),
+        dataConverter: dataConverter(fixtureCodec),
+      },
+      all,
+    );
+    assert.equal(errors.size, all.length);
+    for (const [name, error] of errors)
+      assert.ok(error instanceof DeterminismViolationError, `${name}: ${String(error)}`);
   });
 });
+
+/** Replays histories on one replay worker (far faster than one worker each); each one's error, by history name. */
+async function replayAll(
+  options: ReplayWorkerOptions,
+  list: ReadonlyArray<{ name: string; history: Parameters<typeof Worker.runReplayHistory>[1] }>,
+): Promise<Map<string, unknown>> {
+  const errors = new Map<string, unknown>();
+  for await (const result of Worker.runReplayHistories(
+    options,
+    list.map(({ name, history }) => ({ workflowId: name, history })),
+  ))
+    errors.set(result.workflowId, result.error);
+  return errors;
+}
