@@ -64,6 +64,8 @@ export interface SnapshotProcessor {
 
 export const FOR_EACH_FAILURE_POLICIES = ['failFast', 'collect'] as const;
 export type ForEachFailurePolicy = (typeof FOR_EACH_FAILURE_POLICIES)[number];
+/** Activities (steps and for-each items) a run has at once, unless its flow says otherwise. */
+export const DEFAULT_MAX_CONCURRENT_STEPS = 100;
 export const FOR_EACH_DEFAULT_MAX_PARALLEL = 10;
 export const FOR_EACH_MAX_PARALLEL = 100;
 

@@ -44,22 +44,23 @@ import {
   type RunPlan,
 } from '../domain/flow-run';
 import { CORRELATION_ID_ATTRIBUTE } from '../domain/search-attributes';
-import type {
-  CompensationInput,
-  CompensationSummary,
-  FlowRunInput,
-  FlowSnapshot,
-  PauseInfo,
-  PauseRequest,
-  ResumeRequest,
-  RunStatus,
-  RunSummary,
-  SnapshotProcessor,
-  SnapshotStep,
-  StepError,
-  StepInvocation,
-  StepResult,
-  StepState,
+import {
+  DEFAULT_MAX_CONCURRENT_STEPS,
+  type CompensationInput,
+  type CompensationSummary,
+  type FlowRunInput,
+  type FlowSnapshot,
+  type PauseInfo,
+  type PauseRequest,
+  type ResumeRequest,
+  type RunStatus,
+  type RunSummary,
+  type SnapshotProcessor,
+  type SnapshotStep,
+  type StepError,
+  type StepInvocation,
+  type StepResult,
+  type StepState,
 } from '../domain/flow-types';
 import { COMPENSATE_ON_STOP_SIGNAL, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY } from '../domain/task-queue';
 import { attemptsOf, stepError } from './failures';
@@ -74,7 +75,6 @@ export const resumeUpdate = defineUpdate<RunSummary, [ResumeRequest]>(RESUME_UPD
 /** Sent just before a stop that asks for compensation. */
 export const compensateOnStopSignal = defineSignal(COMPENSATE_ON_STOP_SIGNAL);
 
-const DEFAULT_MAX_CONCURRENT_STEPS = 100;
 const DEFAULT_START_TO_CLOSE_MS = 5 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
 /** Failure types that never retry, whatever a step's retry policy says. */

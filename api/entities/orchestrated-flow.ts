@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_CONCURRENT_STEPS } from '../../domain/flow-types';
 import { cronProblem, isIanaTimeZone } from '../../domain/schedule';
 import type { Prisma } from '../../prisma/client';
 import {
@@ -13,7 +14,6 @@ import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
 /** The engine's limit on a run's steps running at once when the flow sets none (workflows/interpreter.ts). */
-const DEFAULT_MAX_CONCURRENT_STEPS = 100;
 const MAX_CONCURRENT_STEPS = 1000;
 
 const input = z
