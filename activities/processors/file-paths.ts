@@ -98,6 +98,14 @@ export async function resolveInsideRoot(
 
   if (mode === 'read') {
     const real = await realAncestor(lexical);
+    // The root itself does not exist yet (nothing was ever written): neither does the file.
+    if (isWithinOrRoot(real, root) && real !== root)
+      throw new NonRetryableError(
+        `file: ${JSON.stringify(connectionString)} does not exist (no data root yet)`,
+        {
+          type: 'FileNotFound',
+        },
+      );
     if (!isWithinOrRoot(root, real))
       throw outside(connectionString, 'a symlink on it leads outside the root');
     return { path: lexical, relative };

@@ -121,6 +121,22 @@ describe('file processor', () => {
     assert.deepEqual(await read('alias/data.json'), { ok: true });
   });
 
+  test('reading before the data root exists is a missing file, not a path outside the root', async () => {
+    const fresh = createProcessorActivity(
+      createFileProcessor({ dataRoot: path.join(scratch, 'not-yet', 'root') }),
+      {
+        logger: pino({ level: 'silent' }),
+      },
+    );
+    const result = activityEnvironment().run(
+      fresh,
+      invocation({ assignments: [entity('Address', 'partner/confirmation.json')] }),
+    );
+    const error = await failure(result);
+    assert.equal(error.type, 'FileNotFound');
+    assert.match(error.message, /"partner\/confirmation.json" does not exist/);
+  });
+
   test('missing files, invalid JSON and unclear assignments fail without retries', async () => {
     assert.equal((await failure(read('missing.json'))).type, 'FileNotFound');
     await writeFile(path.join(root, 'broken.json'), '{ nope');
