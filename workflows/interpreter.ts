@@ -607,9 +607,9 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     unhandledFailures = outcome.unhandledFailures;
     const names = outcome.unhandledFailures.map((id) => `"${snapshot.steps[id]?.name ?? id}"`).join(', ');
     const message = `Unhandled step failure: ${names}`;
-    // The run has failed: status says so while its compensations run.
+    // The run has failed: status says so while its compensations run, which a stop does not interrupt.
     status = 'Failed';
-    await compensate({ message, type: 'FlowFailed' });
+    await CancellationScope.nonCancellable(() => compensate({ message, type: 'FlowFailed' }));
     throw ApplicationFailure.create({
       type: 'FlowFailed',
       nonRetryable: true,
