@@ -12,6 +12,8 @@ export class CliError extends Error {
     message: string,
     readonly exitCode: number,
     readonly details: ReadonlyArray<Record<string, unknown>> = [],
+    /** The API's `error` code (`RunStillOpen`, …) when the API refused. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -79,6 +81,6 @@ export class FlowApi {
         EXIT.usage,
       );
     if (response.status === 403) throw new CliError(message, EXIT.usage);
-    throw new CliError(message, EXIT.failed, error?.details ?? []);
+    throw new CliError(message, EXIT.failed, error?.details ?? [], error?.error);
   }
 }

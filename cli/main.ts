@@ -10,7 +10,7 @@ import { apply, exportFlow, validate } from './commands/bundle';
 import type { Context } from './commands/context';
 import { get, graph, remove } from './commands/entities';
 import { keysCreate, keysList, keysRevoke, login } from './commands/keys';
-import { run, runs, status, stop } from './commands/runs';
+import { pauseOrResume, rerun, run, runs, status, stop } from './commands/runs';
 import { createOut, type Format } from './output';
 
 interface GlobalOptions {
@@ -119,10 +119,67 @@ function program(): Command {
     .action(act((ctx, ref: string, options: { limit?: string }) => runs(ctx, ref, options)));
   root
     .command('stop')
-    .description('stop the open runs of a flow (cancel; --terminate to terminate)')
+    .description(
+      'stop the open runs of a flow (cancel; --terminate to terminate, --compensate to compensate succeeded steps)',
+    )
     .argument('<flow>')
     .option('--terminate', 'terminate instead of cancelling')
-    .action(act((ctx, ref: string, options: { terminate?: boolean }) => stop(ctx, ref, options)));
+    .addOption(
+      new Option('--compensate', 'cancel, then compensate the steps that succeeded').conflicts('terminate'),
+    )
+    .action(
+      act((ctx, ref: string, options: { terminate?: boolean; compensate?: boolean }) =>
+        stop(ctx, ref, options),
+      ),
+    );
+  root
+    .command('pause')
+    .description("pause a run: no new step starts, running steps finish (the flow's open run unless --run)")
+    .argument('<flow>')
+    .option('--run <id>', 'a given open run')
+    .option('--reason <text>', 'why, shown with the run')
+    .action(
+      act((ctx, ref: string, options: { run?: string; reason?: string }) =>
+        pauseOrResume(ctx, 'pause', ref, options),
+      ),
+    );
+  root
+    .command('resume')
+    .description("resume a paused run (the flow's open run unless --run)")
+    .argument('<flow>')
+    .option('--run <id>', 'a given paused run')
+    .action(act((ctx, ref: string, options: { run?: string }) => pauseOrResume(ctx, 'resume', ref, options)));
+  root
+    .command('rerun')
+    .description(
+      'rerun a closed run (the latest unless given): its failed and cancelled steps, or --from a step on; the other steps keep their recorded outcome',
+    )
+    .argument('<flow>')
+    .argument('[runId]', 'the run to rerun (default: the latest)')
+    .option('--from <step>', 'rerun from this step (name or ID) and everything after it')
+    .option('--input <json>', "the new run's input: JSON, or @file.json (default: the original run's)")
+    .addOption(new Option('--input-file <path>', "the new run's input from a JSON file").conflicts('input'))
+    .option(
+      '--current-definition',
+      "the flow's stored definition, not the run's (reused steps must be unchanged)",
+    )
+    .option('--wait', 'follow the new run until it closes; exit code by its outcome')
+    .action(
+      act(
+        (
+          ctx,
+          ref: string,
+          runId: string | undefined,
+          options: {
+            from?: string;
+            input?: string;
+            inputFile?: string;
+            currentDefinition?: boolean;
+            wait?: boolean;
+          },
+        ) => rerun(ctx, ref, runId, options),
+      ),
+    );
   root
     .command('graph')
     .description("the flow's DAG: an indented tree, or Mermaid")
