@@ -6,7 +6,7 @@ import { useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query
 import type { GraphView } from '../lib/graph';
 import { splitProcessor } from '../lib/graph';
 import type { InputSchema } from '../lib/input-validation';
-import { isOpenRun } from '../lib/status';
+import { isLiveRun, isOpenRun } from '../lib/status';
 import { api, totalOf, unwrap } from './client';
 import { isApiError } from './errors';
 import type { components } from './schema';
@@ -118,7 +118,10 @@ export function useLastRun(flowId: string, enabled: boolean) {
   });
 }
 
-/** One run's status, polled every second while it is open; no polling once it closed or when not shown. */
+/**
+ * One run's status, polled every second while it is open (Running, Paused) or its compensations run; no polling once
+ * it closed or when not shown.
+ */
 export function useRun(flowId: string, runId: string | undefined) {
   return useQuery({
     queryKey: flowKeys.run(flowId, runId ?? ''),
@@ -130,7 +133,7 @@ export function useRun(flowId: string, runId: string | undefined) {
         }),
       ),
     refetchInterval: (query) =>
-      query.state.data === undefined || isOpenRun(query.state.data.status) ? 1000 : false,
+      query.state.data === undefined || isLiveRun(query.state.data) ? 1000 : false,
     // A run just started may not be visible yet: keep asking.
     retry: (count, error) => count < 5 && (!isApiError(error) || error.status === 404 || error.status >= 500),
     retryDelay: 500,

@@ -18,9 +18,13 @@ interface FlowActionsProps {
 
 type ScheduleVerb = 'trigger' | 'pause' | 'resume';
 
-/** Run control (shown to operators, editors and admins): start, stop, and the schedule's trigger, pause and resume. */
+/**
+ * Run control (shown to operators, editors and admins): start, stop (optionally compensating), and the schedule's
+ * trigger, pause and resume. The selected run's own pause, resume and rerun are in run-controls.tsx.
+ */
 export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: FlowActionsProps) {
   const [dialog, setDialog] = useState<'start' | 'stop' | null>(null);
+  const [compensate, setCompensate] = useState(false);
   const [notice, setNotice] = useState<string>();
   const client = useQueryClient();
   const refreshRuns = () =>
@@ -31,15 +35,23 @@ export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: Flo
 
   const stop = useMutation({
     onMutate: () => setNotice(undefined),
-    mutationFn: async () =>
+    mutationFn: async (undo: boolean) =>
       unwrap(
         await api.POST('/api/Orchestration/stop/{orchestratedFlowId}', {
-          params: { path: { orchestratedFlowId: flow.id }, query: { terminate: 'false' } },
+          params: {
+            path: { orchestratedFlowId: flow.id },
+            query: { terminate: 'false', ...(undo && { compensate: 'true' }) },
+          },
         }),
       ),
-    onSuccess: async () => {
+    onSuccess: async (_, undo) => {
       setDialog(null);
-      setNotice('Stop requested: running steps are being cancelled.');
+      setCompensate(false);
+      setNotice(
+        undo
+          ? 'Stop requested: running steps are being cancelled, then the compensations run.'
+          : 'Stop requested: running steps are being cancelled.',
+      );
       await refreshRuns();
     },
   });
@@ -133,13 +145,23 @@ export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: Flo
         title={`Stop ${flow.name}?`}
         onClose={() => {
           setDialog(null);
+          setCompensate(false);
           stop.reset();
         }}
       >
         <p>
-          This stops <strong>every open run</strong> of the flow: running steps are asked to cancel, and steps
-          not yet decided are marked Cancelled. Finished steps keep their results.
+          This stops <strong>every open run</strong> of the flow (paused ones too): running steps are asked to
+          cancel, and steps not yet decided are marked Cancelled. Finished steps keep their results.
         </p>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={compensate}
+            onChange={(event) => setCompensate(event.target.checked)}
+          />
+          Compensate: undo the steps that succeeded, newest first, with their compensations (steps without one
+          are passed over)
+        </label>
         {stop.isError && (
           <div role="alert" className="field-errors">
             <p>
@@ -152,7 +174,12 @@ export function FlowActions({ flow, view, hasOpenRun, schedule, onStarted }: Flo
           <button type="button" onClick={() => setDialog(null)}>
             Keep running
           </button>
-          <button type="button" className="danger" onClick={() => stop.mutate()} disabled={stop.isPending}>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => stop.mutate(compensate)}
+            disabled={stop.isPending}
+          >
             {stop.isPending ? 'Stopping…' : 'Stop runs'}
           </button>
         </div>

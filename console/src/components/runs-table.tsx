@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import type { RunListItem } from '../api/queries';
 import { durationBetween, formatDuration, formatTime } from '../lib/format';
+import { shortRunId, triggerLabel } from '../lib/run-control';
 import { RUN_STATUSES, runLook } from '../lib/status';
 import { temporalRunUrl } from '../lib/temporal-link';
 import { Empty } from './states';
@@ -22,7 +23,10 @@ interface RunsTableProps {
   now: number;
 }
 
-/** The flow's runs, newest first, filterable by status; each opens its state on the DAG. */
+/**
+ * The flow's runs, newest first, filterable by status; each opens its state on the DAG. A rerun names (and links)
+ * the run it repairs.
+ */
 export function RunsTable({ runs, selectedRunId, temporalUi, runHref, now }: RunsTableProps) {
   const [status, setStatus] = useState('');
   const shown = status ? runs.filter((run) => run.status === status) : runs;
@@ -74,7 +78,18 @@ export function RunsTable({ runs, selectedRunId, temporalUi, runHref, now }: Run
                     <td>
                       <StatusBadge status={run.status} kind="run" />
                     </td>
-                    <td>{run.trigger === 'schedule' ? 'Schedule' : 'Manual'}</td>
+                    <td>
+                      {triggerLabel(run.trigger)}
+                      {run.rerunOf && (
+                        <span className="small">
+                          {' '}
+                          of{' '}
+                          <Link href={runHref(run.rerunOf.runId)} title={run.rerunOf.runId}>
+                            run <code>{shortRunId(run.rerunOf.runId)}</code>
+                          </Link>
+                        </span>
+                      )}
+                    </td>
                     <td>{duration === undefined ? '—' : formatDuration(duration)}</td>
                     <td>{formatTime(run.completedAt)}</td>
                     <td>

@@ -4,13 +4,16 @@ import type { StepNode } from '../lib/graph';
 import { stepLook } from '../lib/status';
 
 /**
- * One step in the DAG: name, state (colour and words), processor, entry condition, attempts and duration. The
- * accessible name (`"<step>: <status>"`), role and test hooks are on React Flow's wrapper (graph.ts).
+ * One step in the DAG: name, state (colour and words), processor, entry condition, attempts and duration; a
+ * `Reused` mark when a rerun carried the step over, and a for-each step's item counts. The accessible name
+ * (`"<step>: <status>"`), role and test hooks are on React Flow's wrapper (graph.ts).
  */
 export function StepNodeView({ data, selected }: NodeProps<StepNode>) {
   const look = stepLook(data.status);
+  // A for-each step's attempts are its items': its counts say more.
   const facts = [
-    data.attempts !== undefined && data.attempts > 0 ? formatAttempts(data.attempts) : undefined,
+    data.itemsText ??
+      (data.attempts !== undefined && data.attempts > 0 ? formatAttempts(data.attempts) : undefined),
     data.durationMs !== undefined ? formatDuration(data.durationMs) : undefined,
   ].filter(Boolean);
   return (
@@ -36,9 +39,18 @@ export function StepNodeView({ data, selected }: NodeProps<StepNode>) {
       </div>
       <div className="step-node-line">
         {data.entryPoint && <span className="entry-mark">Entry</span>}
+        {data.reusedFromRunId && (
+          <span className="reused-mark" title={`Reused from run ${data.reusedFromRunId}`}>
+            Reused
+          </span>
+        )}
         <span>{data.entryCondition}</span>
       </div>
-      {facts.length > 0 && <div className="step-node-line">{facts.join(' · ')}</div>}
+      {facts.length > 0 && (
+        <div className="step-node-line" title={facts.join(' · ')}>
+          {facts.join(' · ')}
+        </div>
+      )}
       <Handle type="source" position={Position.Right} isConnectable={false} className="step-handle" />
     </div>
   );

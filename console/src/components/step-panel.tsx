@@ -1,8 +1,10 @@
 import { useEffect, useId, useRef } from 'react';
+import { Link } from 'wouter';
 import { useProcessor, type Run, type RunStep } from '../api/queries';
 import { explainDecision } from '../lib/decision';
 import { durationBetween, formatAttempts, formatDuration, formatTime } from '../lib/format';
 import type { GraphNode } from '../lib/graph';
+import { itemsProgress } from '../lib/run-control';
 import { rebuiltInput } from '../lib/step-data';
 import { DataView } from './data-view';
 import { StatusBadge } from './status-badge';
@@ -15,11 +17,27 @@ interface StepPanelProps {
   run?: Run;
   step?: RunStep;
   now: number;
+  /** The href that opens another run of the flow (a reused step's source run). */
+  runHref: (runId: string) => string;
+  /** Offered to operators once the run closed: rerun from this step. */
+  onRerunFrom?: () => void;
   onClose: () => void;
 }
 
-/** Everything about one step: its state in the run, why it was decided so, its data and its processor. */
-export function StepPanel({ node, predecessors, run, step, now, onClose }: StepPanelProps) {
+/**
+ * Everything about one step: its state in the run (a for-each step's items, the run a rerun reused it from), why
+ * it was decided so, its compensation, its data and its processor.
+ */
+export function StepPanel({
+  node,
+  predecessors,
+  run,
+  step,
+  now,
+  runHref,
+  onRerunFrom,
+  onClose,
+}: StepPanelProps) {
   const titleId = useId();
   // Focus goes to the heading, not the close button: the Enter that opened the panel must not also close it.
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -42,7 +60,15 @@ export function StepPanel({ node, predecessors, run, step, now, onClose }: StepP
         </button>
       </div>
       {run ? (
-        <RunStepDetails node={node} predecessors={predecessors} run={run} step={step} now={now} />
+        <RunStepDetails
+          node={node}
+          predecessors={predecessors}
+          run={run}
+          step={step}
+          now={now}
+          runHref={runHref}
+          onRerunFrom={onRerunFrom}
+        />
       ) : (
         <p className="muted">No run selected: choose one under Runs to see this step&apos;s state.</p>
       )}
@@ -57,17 +83,32 @@ function RunStepDetails({
   run,
   step,
   now,
-}: Required<Pick<StepPanelProps, 'node' | 'predecessors' | 'run' | 'now'>> & { step?: RunStep }) {
+  runHref,
+  onRerunFrom,
+}: Required<Pick<StepPanelProps, 'node' | 'predecessors' | 'run' | 'now' | 'runHref'>> &
+  Pick<StepPanelProps, 'step' | 'onRerunFrom'>) {
+  const rerunButton = onRerunFrom && (
+    <p>
+      <button type="button" onClick={onRerunFrom}>
+        Rerun from this step
+      </button>
+    </p>
+  );
   if (!step)
     return (
       <section aria-label="State in this run">
         <p>
           <StatusBadge status="Pending" /> This run does not list the step yet.
         </p>
+        {rerunButton}
       </section>
     );
   const duration = durationBetween(step.startedAt, step.completedAt, now);
   const trace = explainDecision(step, (iso) => formatTime(iso));
+  const compensations = run.compensation?.steps ?? [];
+  const at = compensations.findIndex((c) => c.stepId === step.stepId);
+  const compensation = compensations[at];
+  const compensationOrder = `number ${at + 1} of ${compensations.length}, newest completion first`;
   const inputHref = `/api/Orchestration/runs/${run.orchestratedFlowId}/${run.runId}/input`;
   // What it received, rebuilt from its predecessors as the engine built it (runs that record their decisions).
   const ran = step.status !== 'Pending' && step.status !== 'Skipped' && step.decision?.outcome === 'Run';
@@ -94,7 +135,25 @@ function RunStepDetails({
           <dd>{formatTime(step.completedAt)}</dd>
           <dt>Duration</dt>
           <dd>{duration === undefined ? '—' : formatDuration(duration)}</dd>
+          {step.items && (
+            <>
+              <dt>Items</dt>
+              <dd>{itemsProgress(step.items)}</dd>
+            </>
+          )}
+          {step.reusedFrom && (
+            <>
+              <dt>Reused from</dt>
+              <dd>
+                <Link href={runHref(step.reusedFrom.runId)}>
+                  run <code>{step.reusedFrom.runId}</code>
+                </Link>{' '}
+                <span className="small">(not run again in this run)</span>
+              </dd>
+            </>
+          )}
         </dl>
+        {rerunButton}
       </section>
 
       <section aria-labelledby="panel-why">
@@ -124,6 +183,34 @@ function RunStepDetails({
           </p>
         )}
       </section>
+
+      {compensation && (
+        <section aria-labelledby="panel-compensation">
+          <h3 id="panel-compensation">Compensation</h3>
+          <p className="small">
+            The run {run.status === 'Cancelled' ? 'was stopped with compensation' : 'failed'}: this
+            step&apos;s compensation undoes its work ({compensationOrder}).
+          </p>
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd>
+              <StatusBadge status={compensation.status} />
+            </dd>
+            <dt>Attempts</dt>
+            <dd>{formatAttempts(compensation.attempts)}</dd>
+            <dt>Started</dt>
+            <dd>{formatTime(compensation.startedAt)}</dd>
+            <dt>Completed</dt>
+            <dd>{formatTime(compensation.completedAt)}</dd>
+          </dl>
+          {compensation.error && (
+            <p>
+              {compensation.error.type && <strong>{compensation.error.type}: </strong>}
+              {compensation.error.message}
+            </p>
+          )}
+        </section>
+      )}
 
       {step.error && (
         <section aria-labelledby="panel-error">

@@ -190,6 +190,50 @@ describe('explainDecision: skipped and cancelled', () => {
   });
 });
 
+describe('explainDecision: reused by a rerun', () => {
+  const reused = (reason: string, extra: Partial<TraceStep> = {}) =>
+    explainDecision(
+      step(
+        'Succeeded',
+        { condition: 'PreviousSuccess', predecessors: [p('A', 'Pending')], outcome: 'Reused', reason },
+        extra,
+      ),
+      time,
+    );
+
+  it('says the step was not run again, and from which run it was reused', () => {
+    const trace = reused('reused: Succeeded in run 0b1c-run', { reusedFrom: { runId: '0b1c-run' } });
+    assert.equal(trace.headline, 'It was not run again: reused from run 0b1c-run, where it Succeeded.');
+    assert.deepEqual(trace.details, [
+      'This run carries over its recorded outcome and output; its processor was not called.',
+    ]);
+    // The predecessors' states in this run did not decide it: none are listed.
+    assert.deepEqual(trace.predecessors, []);
+    assert.equal(trace.reason, 'reused: Succeeded in run 0b1c-run');
+  });
+
+  it('falls back to reusedFrom and the status when the reason has another shape', () => {
+    assert.equal(
+      reused('carried over', { reusedFrom: { runId: 'r-9' } }).headline,
+      'It was not run again: reused from run r-9, where it Succeeded.',
+    );
+    assert.equal(
+      reused('carried over').headline,
+      'It was not run again: reused from an earlier run, where it Succeeded.',
+    );
+  });
+});
+
+describe('explainDecision: an outcome this console does not know', () => {
+  it('says it as it is rather than calling it a cancellation', () => {
+    const trace = explainDecision(
+      step('Running', { condition: 'Always', predecessors: [], outcome: 'Deferred', reason: 'waiting' }),
+      time,
+    );
+    assert.equal(trace.headline, 'It was decided: Deferred (waiting).');
+  });
+});
+
 describe('explainDecision: runs without a trace', () => {
   it('falls back to the status and reason', () => {
     assert.equal(

@@ -1,7 +1,7 @@
 /**
- * The decision trace in words: why a step ran, was skipped or was cancelled, from the `decision` the engine records
- * in the run's status (`{ condition, predecessors, outcome, reason }`, see domain/flow-run.ts for the semantics).
- * The engine's own `reason` is kept verbatim beside the sentences. Pure.
+ * The decision trace in words: why a step ran, was skipped, was cancelled or was reused by a rerun, from the
+ * `decision` the engine records in the run's status (`{ condition, predecessors, outcome, reason }`, see
+ * domain/flow-run.ts for the semantics). The engine's own `reason` is kept verbatim beside the sentences. Pure.
  */
 
 export interface TracePredecessor {
@@ -16,6 +16,8 @@ export interface TraceStep {
   completedAt?: string;
   /** Why a step was Skipped or Cancelled (also on runs recorded before the decision trace). */
   reason?: string;
+  /** A rerun carried the step's state over from this run instead of running it. */
+  reusedFrom?: { runId: string };
   decision?: {
     condition: string;
     predecessors: TracePredecessor[];
@@ -121,8 +123,27 @@ export function explainDecision(step: TraceStep, formatTime: (iso: string) => st
       details.push(`It was cancelled${when}${step.reason ? `: ${step.reason}` : ''}.`);
   } else if (decision.outcome === 'Skipped') {
     headline = skippedBecause(decision.condition, decision.predecessors, decision.reason);
-  } else {
+  } else if (decision.outcome === 'Reused') {
+    // Decided in the earlier run: this run's predecessors say nothing about it.
+    const { status, runId } = reusedOrigin(step, decision.reason);
+    headline = `It was not run again: reused from ${runId ? `run ${runId}` : 'an earlier run'}, where it ${status}.`;
+    details.push('This run carries over its recorded outcome and output; its processor was not called.');
+    return { headline, details, condition: decision.condition, predecessors: [], reason: decision.reason };
+  } else if (decision.outcome === 'Cancelled') {
     headline = `It was cancelled${when}: ${decision.reason}.`;
+  } else {
+    // An outcome this console does not know yet (a newer server): say it as it is.
+    headline = `It was decided: ${decision.outcome} (${decision.reason}).`;
   }
   return { headline, details, condition: decision.condition, predecessors, reason: decision.reason };
+}
+
+/**
+ * Where a reused step comes from and how it ended there: the engine's reason `reused: <status> in run <id>`, else
+ * the step's `reusedFrom` and its status.
+ */
+function reusedOrigin(step: TraceStep, reason: string): { status: string; runId?: string } {
+  const match = /^reused: (\S+) in run (\S+)$/.exec(reason);
+  const runId = match?.[2] ?? step.reusedFrom?.runId;
+  return { status: match?.[1] ?? step.status, ...(runId && { runId }) };
 }

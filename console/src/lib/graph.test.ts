@@ -11,6 +11,7 @@ import {
   toElkGraph,
   toFlowElements,
   type GraphView,
+  type StepNode,
 } from './graph';
 
 /** Fetch → (Shout | Handle failure) → Notify */
@@ -122,6 +123,34 @@ describe('toFlowElements', () => {
       ],
     );
     assert.equal((nodes[2]!.domAttributes as Record<string, string>)['data-status'], 'Running');
+  });
+
+  it("marks steps a rerun reused, and shows a for-each step's item counts", () => {
+    const { nodes } = toFlowElements(view, {
+      positions: new Map(),
+      now,
+      runSteps: [
+        { stepId: 'a', status: 'Succeeded', attempts: 1, reusedFrom: { runId: 'run-1' } },
+        {
+          stepId: 'b',
+          status: 'Running',
+          attempts: 1,
+          items: { total: 50, done: 12, failed: 1, running: 5 },
+        },
+      ],
+    });
+    const [fetch, shout] = nodes as [StepNode, StepNode];
+    assert.equal(fetch.data.reusedFromRunId, 'run-1');
+    assert.deepEqual(fetch.domAttributes, {
+      'data-step-name': 'Fetch',
+      'data-status': 'Succeeded',
+      'data-reused': 'true',
+    });
+    // The accessible name stays "<step>: <status>".
+    assert.equal(fetch.ariaLabel, 'Fetch: Succeeded');
+    assert.equal(shout.data.itemsText, '12/50 done, 1 failed, 5 running');
+    assert.equal(shout.data.reusedFromRunId, undefined);
+    assert.equal(fetch.data.itemsText, undefined);
   });
 
   it('places nodes where the layout says, else by layer', () => {

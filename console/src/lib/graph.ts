@@ -6,6 +6,7 @@
 import type { Edge, Node } from '@xyflow/react';
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import { durationBetween } from './format';
+import { itemsProgress, type ItemCounts } from './run-control';
 import { nodeAccessibleName, stepLook } from './status';
 
 export interface GraphNode {
@@ -33,6 +34,10 @@ export interface RunStepState {
   attempts: number;
   startedAt?: string;
   completedAt?: string;
+  /** A rerun carried this state over from that run. */
+  reusedFrom?: { runId: string };
+  /** A for-each step's item counts. */
+  items?: ItemCounts;
 }
 
 export interface StepNodeData extends Record<string, unknown> {
@@ -46,6 +51,10 @@ export interface StepNodeData extends Record<string, unknown> {
   statusLabel: string;
   attempts?: number;
   durationMs?: number;
+  /** The run a rerun reused this step's state from. */
+  reusedFromRunId?: string;
+  /** A for-each step's progress in words: `12/50 done, 1 failed, 5 running`. */
+  itemsText?: string;
 }
 
 export type StepNode = Node<StepNodeData, 'step'>;
@@ -130,7 +139,11 @@ export function toFlowElements(view: GraphView, options: BuildOptions): { nodes:
       connectable: false,
       ariaLabel: nodeAccessibleName(node.name, status),
       ariaRole: 'group',
-      domAttributes: { 'data-step-name': node.name, 'data-status': status } as StepNode['domAttributes'],
+      domAttributes: {
+        'data-step-name': node.name,
+        'data-status': status,
+        ...(step?.reusedFrom && { 'data-reused': 'true' }),
+      } as StepNode['domAttributes'],
       data: {
         name: node.name,
         processor: node.processor,
@@ -140,6 +153,8 @@ export function toFlowElements(view: GraphView, options: BuildOptions): { nodes:
         statusLabel: stepLook(status).label,
         ...(step && { attempts: step.attempts }),
         ...(durationMs !== undefined && { durationMs }),
+        ...(step?.reusedFrom && { reusedFromRunId: step.reusedFrom.runId }),
+        ...(step?.items && { itemsText: itemsProgress(step.items) }),
       },
     };
   });

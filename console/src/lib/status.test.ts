@@ -5,7 +5,9 @@ import {
   ALL_STEP_LOOKS,
   STEP_STATUSES,
   contrast,
+  isLiveRun,
   isOpenRun,
+  RUN_STATUSES,
   nodeAccessibleName,
   runLook,
   stepLook,
@@ -37,6 +39,31 @@ describe('status looks', () => {
     assert.equal(isOpenRun('Running'), true);
     assert.equal(isOpenRun('Completed'), false);
     assert.equal(isOpenRun(undefined), false);
+  });
+
+  it('gives Paused its own look and words, and counts it open', () => {
+    const paused = runLook('Paused');
+    assert.equal(paused.label, 'Paused');
+    assert.ok(RUN_STATUSES.includes('Paused'));
+    for (const [status, look] of ALL_RUN_LOOKS.filter(([s]) => s !== 'Paused'))
+      assert.notEqual(look.badge, paused.badge, `Paused looks like ${status}`);
+    assert.equal(isOpenRun('Paused'), true);
+  });
+
+  it('keeps polling a closed run while its compensations run', () => {
+    assert.equal(isLiveRun({ status: 'Paused' }), true);
+    assert.equal(isLiveRun({ status: 'Failed', compensation: { status: 'Running' } }), true);
+    assert.equal(isLiveRun({ status: 'Failed', compensation: { status: 'Completed' } }), false);
+    assert.equal(isLiveRun({ status: 'Cancelled' }), false);
+    assert.equal(isLiveRun(undefined), false);
+  });
+
+  it('reads any unknown run or step status without throwing', () => {
+    for (const status of ['', 'Suspended', 'constructor', '__proto__', 'toString']) {
+      assert.equal(runLook(status).label, status);
+      assert.equal(stepLook(status).label, status);
+      assert.equal(isOpenRun(status), false);
+    }
   });
 
   it('keeps badge text (white) and node text (dark) at WCAG AA contrast', () => {

@@ -11,6 +11,7 @@ export type NodeStatus = StepStatus | 'NotRun';
 
 export const RUN_STATUSES = [
   'Running',
+  'Paused',
   'Completed',
   'Failed',
   'Cancelled',
@@ -56,6 +57,8 @@ const STEP_LOOKS: Record<NodeStatus, StatusLook> = {
 
 const RUN_LOOKS: Record<RunStatus, StatusLook> = {
   Running: STEP_LOOKS.Running,
+  // Its own hue (violet): not a failure, not finished, not moving; dashed like other states that wait on someone.
+  Paused: { label: 'Paused', background: '#f3f0ff', border: '#7048e8', badge: '#5f3dc4', dashed: true },
   Completed: { ...STEP_LOOKS.Succeeded, label: 'Completed' },
   Failed: STEP_LOOKS.Failed,
   Cancelled: STEP_LOOKS.Cancelled,
@@ -78,8 +81,15 @@ export function runLook(status: string): StatusLook {
     : { ...STEP_LOOKS.Pending, label: status };
 }
 
-/** A run that can still change: poll it. */
-export const isOpenRun = (status: string | undefined): boolean => status === 'Running';
+/** A run that is still open (Running or Paused): it can be stopped, and cannot be rerun yet. */
+export const isOpenRun = (status: string | undefined): boolean => status === 'Running' || status === 'Paused';
+
+/**
+ * A run that can still change: poll it. Besides open runs, a Failed or Cancelled run whose compensations are still
+ * running (its workflow closes once they are done).
+ */
+export const isLiveRun = (run: { status: string; compensation?: { status: string } } | undefined): boolean =>
+  run !== undefined && (isOpenRun(run.status) || run.compensation?.status === 'Running');
 
 /** A DAG node's accessible name, exactly `"<step name>: <status>"` (the e2e tests and screen readers find it). */
 export const nodeAccessibleName = (stepName: string, status: string): string =>

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'wouter';
 import {
   flowKeys,
@@ -13,22 +13,27 @@ import {
 } from '../api/queries';
 import { useProviders, useSession } from '../api/session';
 import { canOperate } from '../auth/roles';
+import { CompensationView } from '../components/compensation-view';
 import { DagView } from '../components/dag-view';
 import { FlowActions } from '../components/flow-actions';
+import { RerunDialog, type RerunRequest } from '../components/rerun-dialog';
+import { RunControls } from '../components/run-controls';
 import { RunsTable, type TemporalUi } from '../components/runs-table';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { StatusBadge } from '../components/status-badge';
 import { StepPanel } from '../components/step-panel';
 import { durationBetween, formatDuration, formatRelative, formatTime } from '../lib/format';
 import { predecessorNames } from '../lib/graph';
-import { isOpenRun } from '../lib/status';
+import { canRerun, pausedText, shortRunId, withLiveStatus } from '../lib/run-control';
+import { isLiveRun, isOpenRun } from '../lib/status';
 import { temporalRunUrl } from '../lib/temporal-link';
 import { useNow } from '../lib/use-now';
 import { useTitle } from '../lib/use-title';
 
 /**
  * One flow: its DAG, the state of the selected run on it (`?run=`), the step panel (`?step=`), its runs and, for
- * operators, run control. The run is polled every second while it is open and shown.
+ * operators, run control (start, stop; pause, resume and rerun the selected run). The run is polled every second
+ * while it is open (or compensating) and shown.
  */
 export function FlowPage() {
   const { id } = useParams<{ id: string }>();
@@ -37,6 +42,9 @@ export function FlowPage() {
   const stepId = search.get('step');
 
   const session = useSession();
+  const operator = canOperate(session.data?.role);
+  const [rerunRequest, setRerunRequest] = useState<RerunRequest | null>(null);
+  const [runNotice, setRunNotice] = useState<string>();
   const providers = useProviders();
   const flow = useFlow(id);
   const graph = useGraph(flow.data?.workflowId);
@@ -51,7 +59,7 @@ export function FlowPage() {
     if (runStatus !== undefined && !isOpenRun(runStatus))
       void client.invalidateQueries({ queryKey: flowKeys.runs(id) });
   }, [client, id, runStatus]);
-  const now = useNow(isOpenRun(run.data?.status) || Boolean(runs.data?.some((r) => isOpenRun(r.status))));
+  const now = useNow(isLiveRun(run.data) || Boolean(runs.data?.some((r) => isOpenRun(r.status))));
 
   const setParam = useCallback(
     (name: string, value: string | null) =>
@@ -121,7 +129,7 @@ export function FlowPage() {
           />
           {flow.data.description && <p>{flow.data.description}</p>}
         </div>
-        {canOperate(session.data?.role) && (
+        {operator && (
           <FlowActions
             flow={flow.data}
             view={graph.data}
@@ -140,7 +148,34 @@ export function FlowPage() {
           error={run.error}
           temporalUi={temporalUi}
           now={now}
+          runHref={runHref}
+          controls={
+            operator &&
+            run.data && (
+              <RunControls
+                flowId={id}
+                run={run.data}
+                onRerun={() => setRerunRequest({})}
+                onNotice={setRunNotice}
+              />
+            )
+          }
           onClose={() => setParam('run', null)}
+        />
+        <p className="notice" role="status">
+          {runNotice}
+        </p>
+        {run.data?.compensation && <CompensationView compensation={run.data.compensation} />}
+        <RerunDialog
+          flowId={id}
+          run={run.data}
+          request={rerunRequest}
+          onClose={() => setRerunRequest(null)}
+          onStarted={(started, notice) => {
+            setRerunRequest(null);
+            setRunNotice(notice);
+            setParam('run', started);
+          }}
         />
         {graph.isPending ? (
           <Loading what="the graph" />
@@ -168,6 +203,12 @@ export function FlowPage() {
                 run={run.data}
                 step={run.data?.steps.find((s) => s.stepId === node.id)}
                 now={now}
+                runHref={runHref}
+                onRerunFrom={
+                  operator && run.data && canRerun(run.data)
+                    ? () => setRerunRequest({ fromStepId: node.id })
+                    : undefined
+                }
                 onClose={() => {
                   onSelectStep(null);
                   focusNode(node.id);
@@ -191,7 +232,7 @@ export function FlowPage() {
         ) : (
           <RunsTable
             flowId={id}
-            runs={runs.data}
+            runs={withLiveStatus(runs.data, run.data)}
             selectedRunId={runId}
             temporalUi={temporalUi}
             runHref={runHref}
@@ -257,12 +298,20 @@ function FlowFacts({
   );
 }
 
+const RUN_KIND: Partial<Record<string, string>> = {
+  manual: 'Manual run',
+  schedule: 'Scheduled run',
+  rerun: 'Rerun',
+};
+
 function RunBar({
   runId,
   run,
   error,
   temporalUi,
   now,
+  runHref,
+  controls,
   onClose,
 }: {
   runId: string | undefined;
@@ -270,6 +319,9 @@ function RunBar({
   error: unknown;
   temporalUi: TemporalUi | undefined;
   now: number;
+  runHref: (runId: string) => string;
+  /** Pause, resume or rerun this run (operators only). */
+  controls: ReactNode;
   onClose: () => void;
 }) {
   if (runId === undefined)
@@ -286,13 +338,24 @@ function RunBar({
       <Loading what="the run" />
     );
   const duration = durationBetween(run.startedAt, run.completedAt, now);
+  const rerunOf = run.rerunOf;
+  const fromStep = rerunOf?.fromStepId && run.steps.find((s) => s.stepId === rerunOf.fromStepId);
   return (
     <div className="run-bar" aria-label="Selected run" role="group">
       <StatusBadge status={run.status} kind="run" />
       <span>
-        {run.trigger === 'schedule' ? 'Scheduled' : 'Manual'} run started {formatTime(run.startedAt)}
+        {RUN_KIND[run.trigger] ?? `${run.trigger} run`} started {formatTime(run.startedAt)}
         {duration !== undefined && ` · ${formatDuration(duration)}`}
       </span>
+      {rerunOf && (
+        <span>
+          rerun of{' '}
+          <Link href={runHref(rerunOf.runId)} title={rerunOf.runId}>
+            run <code>{shortRunId(rerunOf.runId)}</code>
+          </Link>
+          {rerunOf.fromStepId && ` from step "${fromStep ? fromStep.name : rerunOf.fromStepId}"`}
+        </span>
+      )}
       <span>
         {run.completedSteps} of {run.totalSteps} steps done
       </span>
@@ -311,13 +374,17 @@ function RunBar({
       <button type="button" onClick={onClose}>
         Close run
       </button>
+      {controls}
+      {run.status === 'Paused' && run.paused && (
+        <p className="run-paused">{pausedText(run.paused, (iso) => formatTime(iso))}</p>
+      )}
       {run.error && (
         <p className="run-error">
           {run.error.type && <strong>{run.error.type}: </strong>}
           {run.error.message}
         </p>
       )}
-      {isOpenRun(run.status) && (
+      {isLiveRun(run) && (
         <span className="sr-only" role="status">
           Updating every second.
         </span>
