@@ -111,6 +111,8 @@ export const CORRELATION_FROM_RUN_PATCH = 'correlation-id-from-run';
 export const STOP_WAITS_PATCH = 'stop-waits-for-steps';
 /** Runs from this change on run for-each steps, compensations and reruns (issue 13). */
 export const RUN_CONTROL_PATCH = 'run-control';
+/** Pauses from this change on are written to the memo too, so the runs listing can say Paused. */
+export const PAUSE_MEMO_PATCH = 'pause-memo';
 
 /** How long past a step's heartbeat timeout a stop still waits for it (the server times it out by then). */
 const STOP_GRACE_MS = 5_000;
@@ -237,6 +239,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     pauseUpdate,
     (request) => {
       paused = { by: request.by, at: now(), ...(request.reason ? { reason: request.reason } : {}) };
+      if (patched(PAUSE_MEMO_PATCH)) upsertMemo({ paused });
       log.info('run paused', { ...logged, by: request.by });
       return summary();
     },
@@ -253,6 +256,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     resumeUpdate,
     (request) => {
       paused = undefined;
+      if (patched(PAUSE_MEMO_PATCH)) upsertMemo({ paused: null });
       log.info('run resumed', { ...logged, by: request.by });
       wake();
       return summary();

@@ -41,7 +41,8 @@ export function runListItem(info: WorkflowExecutionInfo) {
   return {
     runId: info.runId,
     workflowId: info.workflowId,
-    status: runStatusOf(info),
+    // A paused run is open (Running to Temporal); its memo says it is paused (runs from patch `pause-memo` on).
+    status: runStatusOf(info) === 'Running' && isObject(info.memo?.paused) ? 'Paused' : runStatusOf(info),
     trigger: (attributes.get(FLOW_TRIGGER_ATTRIBUTE) ?? 'manual') as RunTrigger,
     correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? null,
     startedAt: info.startTime.toISOString(),
@@ -49,6 +50,8 @@ export function runListItem(info: WorkflowExecutionInfo) {
     ...(isRerunOf(info.memo?.rerunOf) ? { rerunOf: info.memo.rerunOf } : {}),
   };
 }
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
 function isRerunOf(value: unknown): value is { workflowId: string; runId: string; fromStepId?: string } {
   return (

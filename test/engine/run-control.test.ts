@@ -60,7 +60,7 @@ describe('run control through Temporal', () => {
     const flow = await createFlow(engine.api, {
       A: slow(1_500, { next: ['B'] }),
       B: ok({ next: ['C'] }),
-      C: ok(),
+      C: slow(2_000),
     });
     const started = await startRun(engine.api, flow.flowId, { order: 1 });
     await stateWhere(flow.flowId, 'A running', (s) => stepNamed(s, 'A').status === 'Running');
@@ -84,14 +84,27 @@ describe('run control through Temporal', () => {
     assert.deepEqual(callsOf(started.runId), ['A']);
 
     assertError(await pause(flow.flowId), 409, 'AlreadyPaused', [{ field: 'runId', rule: 'notPaused' }]);
+    // The runs listing (Temporal's visibility store) says Paused too.
+    await eventually('the listing to say Paused', async () => {
+      const runs = await engine.api.request<RunListItem[]>('GET', `/api/Orchestration/runs/${flow.flowId}`);
+      return runs.body[0]?.status === 'Paused' ? true : undefined;
+    });
 
     const resumed = await resume(flow.flowId, `?runId=${started.runId}`);
     assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
     assert.equal(resumed.body.status, 'Running');
     assert.equal(resumed.body.paused, undefined);
+    await eventually('the listing to say Running again', async () => {
+      const runs = await engine.api.request<RunListItem[]>('GET', `/api/Orchestration/runs/${flow.flowId}`);
+      return runs.body[0]?.status === 'Running' ? true : undefined;
+    });
     const done = await waitForRun(engine.api, flow.flowId);
     assert.equal(done.status, 'Completed');
     assert.deepEqual(callsOf(started.runId), ['A', 'B', 'C']);
+    await eventually('the listing to say Completed', async () => {
+      const runs = await engine.api.request<RunListItem[]>('GET', `/api/Orchestration/runs/${flow.flowId}`);
+      return runs.body[0]?.status === 'Completed' ? true : undefined;
+    });
 
     assertError(await resume(flow.flowId, `?runId=${started.runId}`), 409, 'RunClosed', [
       { field: 'runId', rule: 'open' },
