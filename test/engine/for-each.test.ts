@@ -148,6 +148,56 @@ describe('for-each steps through Temporal', () => {
     );
   });
 
+  it('"assignments": one item per assigned Address / Delivery, in assignment order', async () => {
+    const tag = unique();
+    const applied = await engine.api.request('POST', '/api/Bundle/apply', {
+      documents: [
+        ...['eu', 'us', 'apac'].map((region) => ({
+          kind: 'Delivery',
+          name: `${tag}-${region}`,
+          version: '1',
+          connectionString: `https://${region}.partner.example/orders`,
+        })),
+        {
+          kind: 'Step',
+          name: `${tag}-Send`,
+          version: '1',
+          processor: `${P}@1.0.0`,
+          forEach: { items: 'assignments', maxParallel: 3 },
+          configuration: { echo: true },
+        },
+        { kind: 'Workflow', name: `${tag}-wf`, version: '1', steps: [`${tag}-Send@1`] },
+        {
+          kind: 'Assignment',
+          name: `${tag}-regions`,
+          version: '1',
+          step: `${tag}-Send@1`,
+          entities: [`${tag}-eu@1`, `${tag}-us@1`, `${tag}-apac@1`],
+        },
+        {
+          kind: 'OrchestratedFlow',
+          name: `${tag}-flow`,
+          version: '1',
+          workflow: `${tag}-wf@1`,
+          assignments: [`${tag}-regions@1`],
+        },
+      ],
+    });
+    assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    const flow = await engine.api.request('GET', `/api/OrchestratedFlow/composite/1/${tag}-flow`);
+    const run = await runFlow(engine.api, flow.body.id, { order: 5 });
+    assert.equal(run.status, 'Completed', JSON.stringify(run));
+    const echoes = run.steps[0]!.output as Echo[];
+    assert.deepEqual(
+      echoes.map((e) => [(e.input as { connectionString: string }).connectionString, e.item]),
+      [
+        ['https://eu.partner.example/orders', { index: 0, total: 3 }],
+        ['https://us.partner.example/orders', { index: 1, total: 3 }],
+        ['https://apac.partner.example/orders', { index: 2, total: 3 }],
+      ],
+    );
+  });
+
   it('an expression that fails to evaluate fails the step with why', async () => {
     const flow = await createFlow(engine.api, fanOut({ items: '$error("no items today")' }));
     const run = await runFlow(engine.api, flow.flowId, {});

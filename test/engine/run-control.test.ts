@@ -131,6 +131,29 @@ describe('run control through Temporal', () => {
     assert.equal((await waitForRun(engine.api, flow.flowId)).status, 'Cancelled');
   });
 
+  it('a pause outlives an orchestrator restart: it is workflow state', async () => {
+    const flow = await createFlow(engine.api, { Before: slow(600, { next: ['After'] }), After: ok() });
+    const started = await startRun(engine.api, flow.flowId);
+    await stateWhere(flow.flowId, 'Before running', (s) => stepNamed(s, 'Before').status === 'Running');
+    assert.equal((await pause(flow.flowId, { reason: 'restart' })).status, 200);
+    await engine.restartOrchestrator();
+    // The new worker rebuilt the run from its history: still paused, by the same caller, After not started.
+    const rebuilt = await stateWhere(
+      flow.flowId,
+      'Before recorded',
+      (s) => stepNamed(s, 'Before').status === 'Succeeded',
+    );
+    assert.deepEqual(
+      [rebuilt.status, rebuilt.paused?.by, rebuilt.paused?.reason],
+      ['Paused', 'test-editor', 'restart'],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(stepNamed((await status(flow.flowId)).body, 'After').status, 'Pending');
+    assert.equal((await resume(flow.flowId)).status, 200);
+    assert.equal((await waitForRun(engine.api, flow.flowId)).status, 'Completed');
+    assert.deepEqual(callsOf(started.runId), ['Before', 'After']);
+  });
+
   it('stops a paused run: Cancelled, the undecided steps with why', async () => {
     const flow = await createFlow(engine.api, { First: slow(800, { next: ['Second'] }), Second: ok() });
     const started = await startRun(engine.api, flow.flowId);

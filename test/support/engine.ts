@@ -38,6 +38,11 @@ export interface TestEngine {
   connection: NativeConnection;
   /** Shuts the orchestrator and processor workers down (the API stays up); idempotent. */
   stopWorkers(): Promise<void>;
+  /**
+   * Shuts the orchestrator worker down and starts a new one on the same task queue: open runs continue on it after
+   * replaying their histories (a new worker has no cached workflow state).
+   */
+  restartOrchestrator(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,16 +69,18 @@ export async function startTestEngine(
   });
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
-  const orchestrator = await createOrchestratorWorker({
-    connection,
-    namespace,
-    prisma: api.prisma,
-    logger,
-    taskQueue,
-    codec,
-    data: testDataPlane(api.prisma, codec),
-  });
-  const orchestratorRun = orchestrator.run();
+  const newOrchestrator = () =>
+    createOrchestratorWorker({
+      connection,
+      namespace,
+      prisma: api.prisma,
+      logger,
+      taskQueue,
+      codec,
+      data: testDataPlane(api.prisma, codec),
+    });
+  let orchestrator = await newOrchestrator();
+  let orchestratorRun = orchestrator.run();
   const workers = await Promise.all(
     processors.map((definition) =>
       startProcessorWorker({
@@ -108,6 +115,12 @@ export async function startTestEngine(
     processors: workers,
     connection,
     stopWorkers,
+    async restartOrchestrator() {
+      orchestrator.shutdown();
+      await orchestratorRun;
+      orchestrator = await newOrchestrator();
+      orchestratorRun = orchestrator.run();
+    },
     async close() {
       await stopWorkers();
       await connection.close();
