@@ -3,6 +3,7 @@
  * tests, and waits for any Temporal frontend to answer.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,8 +38,18 @@ export interface TemporalDevServerOptions {
   searchAttributes?: Record<string, string>;
   /** Address the frontend (and UI) bind to. Default `127.0.0.1`. */
   ip?: string;
-  /** Receives each line the server prints. Default: discard. */
+  /** Receives each line the server prints. Default: discard. Not called when `logFile` is set. */
   log?: (line: string) => void;
+  /**
+   * The server writes its output here (appending) instead of into a pipe: a server that outlives this process (its
+   * own process group survives a `kill -9` of ours) must never write into a pipe nobody reads any more.
+   */
+  logFile?: string;
+  /**
+   * Where the server's pid and port are kept while it runs. A server left there by an earlier process that died
+   * without stopping it (still alive, still a `temporal server start-dev`) is stopped before this one starts.
+   */
+  pidFile?: string;
   /** How long to wait for the server to answer. Default 60 s. */
   startTimeoutMs?: number;
 }
@@ -77,6 +88,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.dbFile !== undefined) {
     await fs.mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
   }
+  if (options.pidFile !== undefined) await stopLeftoverServer(options.pidFile);
+  if (options.logFile !== undefined)
+    await fs.mkdir(path.dirname(path.resolve(options.logFile)), { recursive: true });
   for (let attempt = 1; ; attempt++) {
     try {
       return await launch(options);
@@ -110,15 +124,29 @@ async function launch(options: TemporalDevServerOptions): Promise<TemporalDevSer
   ];
   const address = `${host}:${port}`;
 
-  const child = spawn(options.cliPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFd = options.logFile === undefined ? undefined : openSync(path.resolve(options.logFile), 'a');
+  const child = spawn(options.cliPath, args, {
+    detached: true,
+    stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
+  });
+  // The child holds its own copy of the file descriptor.
+  if (logFd !== undefined) closeSync(logFd);
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
       tail.push(line);
       if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
       options.log?.(line);
     });
   }
+  const lastOutput = async () =>
+    options.logFile === undefined
+      ? tail.join('\n')
+      : (await fs.readFile(options.logFile, 'utf8').catch(() => ''))
+          .split('\n')
+          .slice(-OUTPUT_TAIL_LINES)
+          .join('\n');
   let hasExited = false;
   const exited = new Promise<string>((resolve) => {
     child.once('error', (error) => resolve(`could not be started: ${error.message}`));
@@ -127,25 +155,32 @@ async function launch(options: TemporalDevServerOptions): Promise<TemporalDevSer
   void exited.then(() => (hasExited = true));
   const killOnExit = () => killGroup(child, 'SIGKILL');
   process.on('exit', killOnExit);
+  const pidFile = options.pidFile;
+  if (pidFile !== undefined && child.pid !== undefined)
+    await fs.writeFile(pidFile, `${JSON.stringify({ pid: child.pid, port, cli: options.cliPath })}\n`);
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= terminate(child, exited, () => hasExited, killOnExit));
+  const stop = () =>
+    (stopping ??= terminate(child, exited, () => hasExited, killOnExit).then(async () => {
+      if (pidFile !== undefined) await fs.rm(pidFile, { force: true });
+    }));
 
-  const failure = (why: string) =>
+  const failure = async (why: string) =>
     new TemporalDevServerError(
       `Temporal dev server (${options.cliPath} ${args.join(' ')}) ${why}.\n` +
-        `Last output:\n${tail.join('\n') || '(none)'}`,
+        `Last output:\n${(await lastOutput()) || '(none)'}`,
     );
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const abort = new AbortController();
   try {
     await Promise.race([
       waitForTemporal(address, namespace, timeoutMs, abort.signal),
-      exited.then((how) => Promise.reject(failure(`${how} before answering`))),
+      exited.then(async (how) => Promise.reject(await failure(`${how} before answering`))),
     ]);
   } catch (error) {
     abort.abort();
     await stop();
-    if (error instanceof TemporalUnavailableError) throw failure(`did not answer within ${timeoutMs} ms`);
+    if (error instanceof TemporalUnavailableError)
+      throw await failure(`did not answer within ${timeoutMs} ms`);
     throw error;
   }
   return {
@@ -175,13 +210,56 @@ async function terminate(
   process.off('exit', killOnExit);
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
+/**
+ * Stops the server an earlier process recorded in `pidFile` and left running (it died without stopping it): only if
+ * that pid is alive and is a `temporal server start-dev`, so a recycled pid is never touched. SIGTERM to its process
+ * group, SIGKILL after the grace period; resolves once it is gone. A stale or unreadable file is removed.
+ */
+export async function stopLeftoverServer(pidFile: string): Promise<{ stopped?: number }> {
+  let recorded: { pid?: unknown };
   try {
-    process.kill(-child.pid, signal);
+    recorded = JSON.parse(await fs.readFile(pidFile, 'utf8')) as { pid?: unknown };
+  } catch {
+    await fs.rm(pidFile, { force: true });
+    return {};
+  }
+  const pid = typeof recorded.pid === 'number' && recorded.pid > 1 ? recorded.pid : undefined;
+  const command = pid === undefined ? '' : await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const ours = command.includes('server\0start-dev');
+  if (pid !== undefined && ours && isAlive(pid)) {
+    signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+    for (let waited = 0; isAlive(pid); waited += 50) {
+      if (waited > STOP_GRACE_MS)
+        throw new Error(`the Temporal dev server left running (pid ${pid}) would not stop`);
+      await sleep(50);
+    }
+  }
+  await fs.rm(pidFile, { force: true });
+  return ours ? { stopped: pid } : {};
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
   } catch {
     // ESRCH: the group is already gone.
   }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid !== undefined) signalGroup(child.pid, signal);
 }
 
 /**

