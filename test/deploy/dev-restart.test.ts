@@ -110,6 +110,25 @@ describe('npm run dev after a crash', () => {
     const first = await startDev(env);
     const orphan = await temporalPid();
     assert.ok(alive(orphan));
+    // A run is open when the crash comes: it must complete after the restart.
+    const key = (await readFile(path.join(dataDir, 'admin-api-key'), 'utf8')).trim();
+    const api = apiClient(`http://127.0.0.1:${port}`, key);
+    const slow = [
+      {
+        kind: 'Step',
+        name: 'Slow',
+        version: '1',
+        processor: 'delay@1.0.0',
+        configuration: { durationMs: 8_000 },
+      },
+      { kind: 'Workflow', name: 'SlowWorkflow', version: '1', steps: ['Slow@1'] },
+      { kind: 'OrchestratedFlow', name: 'SlowFlow', version: '1', workflow: 'SlowWorkflow@1' },
+    ];
+    assert.equal((await api.request('POST', '/api/Bundle/apply', { documents: slow })).status, 200);
+    const slowFlow = (await api.request('GET', '/api/OrchestratedFlow/composite/1/SlowFlow')).body
+      .id as string;
+    const open = await api.request('POST', `/api/Orchestration/start/${slowFlow}`, {});
+    assert.equal(open.status, 202, JSON.stringify(open.body));
     // kill -9 of the whole npm run dev process group: everything in it dies, the dev server (its own group) not.
     process.kill(-first.child.pid!, 'SIGKILL');
     await first.exited;
@@ -137,9 +156,18 @@ describe('npm run dev after a crash', () => {
       });
     assert.deepEqual(warnings, []);
 
+    // The run open at the crash completes on the new stack.
+    const resumed = await eventually(
+      'the run open at the crash to complete',
+      async () => {
+        const status = await api.request('GET', `/api/Orchestration/status/${slowFlow}`);
+        return status.body?.status !== 'Running' ? status.body : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual([resumed.runId, resumed.status], [open.body.runId, 'Completed']);
+
     // Flows keep running for a while, the dev server writing its log meanwhile.
-    const key = (await readFile(path.join(dataDir, 'admin-api-key'), 'utf8')).trim();
-    const api = apiClient(`http://127.0.0.1:${port}`, key);
     const bundle = await readFile(path.join(PROJECT_ROOT, 'examples', 'greeting.yaml'), 'utf8');
     const applied = await api.request('POST', '/api/Bundle/apply', bundle, {
       'content-type': 'application/yaml',
