@@ -292,6 +292,14 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       details: [finish('Failed'), problems],
     });
 
+  /** Who is calling, as every processor invocation of this run says it. */
+  const runInfo: StepInvocation['run'] = {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    orchestratedFlowId: input.orchestratedFlowId,
+    orchestratedFlowName: snapshot.orchestratedFlow.name,
+    correlationId,
+  };
   const runPlan = planRun(snapshot);
   loaded.plan = runPlan;
   states = initialStepStates(runPlan);
@@ -350,13 +358,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       ? withoutRepeatedOutputs(runPlan, stepId, allPrevious)
       : allPrevious;
     const invocation: StepInvocation = {
-      run: {
-        workflowId: info.workflowId,
-        runId: info.runId,
-        orchestratedFlowId: input.orchestratedFlowId,
-        orchestratedFlowName: snapshot.orchestratedFlow.name,
-        correlationId,
-      },
+      run: runInfo,
       step: { id: stepId, name: step.name },
       input: stepData,
       previous,
@@ -530,13 +532,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
           processor!.name,
           [
             {
-              run: {
-                workflowId: info.workflowId,
-                runId: info.runId,
-                orchestratedFlowId: input.orchestratedFlowId,
-                orchestratedFlowName: snapshot.orchestratedFlow.name,
-                correlationId,
-              },
+              run: runInfo,
               step: { id: stepId, name: step.name },
               input: compensationInput,
               previous: [],

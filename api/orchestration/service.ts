@@ -162,9 +162,8 @@ export class OrchestrationService {
    *   DefinitionChanged, ApiError 422 UnknownStep / InvalidDefinition / RunNotRerunnable, 503.
    */
   async rerun(orchestratedFlowId: string, runId: string, options: RerunOptions): Promise<RerunStarted> {
-    const workflowId = await this.workflowIdOf(orchestratedFlowId, runId);
-    const handle = this.client.workflow.getHandle(workflowId, runId, { followRuns: false });
-    const described = await this.temporal(() => handle.describe());
+    const described = await this.describeRun(orchestratedFlowId, runId);
+    const workflowId = described.workflowId;
     if (described.status.name === 'RUNNING')
       throw new ConflictError('RunStillOpen', `Run ${runId} is still open: stop it or wait until it closes`, [
         {
@@ -276,10 +275,12 @@ export class OrchestrationService {
     runId: string | undefined,
     request: { by: string; reason?: string },
   ): Promise<RunSummary> {
-    let target: { workflowId: string; runId: string };
-    if (runId !== undefined)
-      target = { workflowId: await this.workflowIdOf(orchestratedFlowId, runId), runId };
-    else {
+    // What this route knows of the run's state before asking it: described, or listed as open.
+    let target: { workflowId: string; runId: string; status: string };
+    if (runId !== undefined) {
+      const described = await this.describeRun(orchestratedFlowId, runId);
+      target = { workflowId: described.workflowId, runId, status: runStatusOf(described) };
+    } else {
       const open = await this.openRuns(orchestratedFlowId);
       if (open.length === 0)
         throw new ApiError(404, 'NoOpenRun', `Flow ${orchestratedFlowId} has no open run`);
@@ -296,15 +297,14 @@ export class OrchestrationService {
             },
           ],
         );
-      target = open[0]!;
+      target = { ...open[0]!, status: 'Running' };
     }
     const handle = this.client.workflow.getHandle(target.workflowId, target.runId, { followRuns: false });
     const closed = (status: string) =>
       new ConflictError('RunClosed', `Run ${target.runId} is ${status}: only an open run can be ${action}d`, [
         { field: 'runId', rule: 'open', message: `the run is ${status}` },
       ]);
-    const described = await this.temporal(() => handle.describe());
-    if (described.status.name !== 'RUNNING') throw closed(runStatusOf(described));
+    if (target.status !== 'Running') throw closed(target.status);
     try {
       const summary = await this.temporal(() =>
         handle.executeUpdate<RunSummary, [typeof request]>(
@@ -447,12 +447,11 @@ export class OrchestrationService {
     }
   }
 
-  /** The workflow ID of a run of the flow (its manual run's, or a scheduled run's). @throws NotFoundError */
-  private async workflowIdOf(orchestratedFlowId: string, runId: string): Promise<string> {
-    return this.onRun(orchestratedFlowId, runId, async (workflowId) => {
-      await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe();
-      return workflowId;
-    });
+  /** A run of the flow (its manual run, or a scheduled one), described. @throws NotFoundError */
+  private describeRun(orchestratedFlowId: string, runId: string) {
+    return this.onRun(orchestratedFlowId, runId, (workflowId) =>
+      this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe(),
+    );
   }
 
   /** The latest run's status, whatever started it. @throws ApiError 404 NeverRan */

@@ -123,16 +123,7 @@ function RunStepDetails({
       <section aria-labelledby="panel-state">
         <h3 id="panel-state">State in this run</h3>
         <dl className="facts">
-          <dt>Status</dt>
-          <dd>
-            <StatusBadge status={step.status} />
-          </dd>
-          <dt>Attempts</dt>
-          <dd>{formatAttempts(step.attempts)}</dd>
-          <dt>Started</dt>
-          <dd>{formatTime(step.startedAt)}</dd>
-          <dt>Completed</dt>
-          <dd>{formatTime(step.completedAt)}</dd>
+          <AttemptFacts {...step} />
           <dt>Duration</dt>
           <dd>{duration === undefined ? '—' : formatDuration(duration)}</dd>
           {step.items && (
@@ -192,16 +183,7 @@ function RunStepDetails({
             step&apos;s compensation undoes its work ({compensationOrder}).
           </p>
           <dl className="facts">
-            <dt>Status</dt>
-            <dd>
-              <StatusBadge status={compensation.status} />
-            </dd>
-            <dt>Attempts</dt>
-            <dd>{formatAttempts(compensation.attempts)}</dd>
-            <dt>Started</dt>
-            <dd>{formatTime(compensation.startedAt)}</dd>
-            <dt>Completed</dt>
-            <dd>{formatTime(compensation.completedAt)}</dd>
+            <AttemptFacts {...compensation} />
           </dl>
           {compensation.error && (
             <p>
@@ -282,5 +264,23 @@ function StepDefinition({ node }: { node: GraphNode }) {
         </dd>
       </dl>
     </section>
+  );
+}
+
+/** Status, attempts and times of a step or of its compensation: the first rows of their facts. */
+function AttemptFacts(props: { status: string; attempts: number; startedAt?: string; completedAt?: string }) {
+  return (
+    <>
+      <dt>Status</dt>
+      <dd>
+        <StatusBadge status={props.status} />
+      </dd>
+      <dt>Attempts</dt>
+      <dd>{formatAttempts(props.attempts)}</dd>
+      <dt>Started</dt>
+      <dd>{formatTime(props.startedAt)}</dd>
+      <dt>Completed</dt>
+      <dd>{formatTime(props.completedAt)}</dd>
+    </>
   );
 }
