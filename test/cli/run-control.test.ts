@@ -91,7 +91,7 @@ describe('flowctl run control', () => {
   /** The steps one run called, in the order they started (`callsSeen` holds `runId/stepName`). */
   const callsOf = (runId: string) =>
     callsSeen.filter((c) => c.startsWith(`${runId}/`)).map((c) => c.slice(runId.length + 1));
-  const slow = (delayMs: number) => ({ configuration: { delayMs }, timeouts: { heartbeatMs: 1_000 } });
+  const slow = (delayMs: number) => ({ configuration: { delayMs }, timeouts: { heartbeatMs: 3_000 } });
 
   it('pauses a running flow (status shows Paused, by whom, why), then resumes it to completion', async () => {
     const name = `${p}-pause`;
@@ -305,7 +305,13 @@ describe('flowctl run control', () => {
     assert.equal(closed.code, 2, closed.stdout + closed.stderr);
     assert.match(closed.stdout, /Cancelled/);
     assert.match(closed.stdout, new RegExp(`^ {2}Compensation Completed: ${name}-Charge Succeeded$`, 'm'));
-    // Charge ran, then its compensation (the same step name) after the stop.
-    assert.deepEqual(callsOf(runId), [`${name}-Charge`, `${name}-Ship`, `${name}-Charge`]);
+    // Charge ran, then Ship (retried, under load, if a heartbeat came late), then Charge's compensation (the same step
+    // name) after the stop.
+    const calls = callsOf(runId);
+    assert.deepEqual(
+      [calls[0], calls.at(-1), calls.filter((c) => c === `${name}-Charge`).length],
+      [`${name}-Charge`, `${name}-Charge`, 2],
+    );
+    assert.ok(calls.slice(1, -1).every((c) => c === `${name}-Ship`) && calls.length >= 3, calls.join(', '));
   });
 });

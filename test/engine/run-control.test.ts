@@ -23,11 +23,11 @@ import {
 import { unique } from '../support/fixtures';
 
 const P = `control-${unique()}`;
-/** Heartbeats at least every 0.8 s (its heartbeat timeout), so a stop or a pause's neighbours are seen quickly. */
+/** Heartbeats at least every 2.4 s (0.8 × its heartbeat timeout): a stop reaches it soon, and a loaded machine does not time it out. */
 const slow = (delayMs: number, more: Partial<StepSpec> = {}): StepSpec => ({
   processor: P,
   configuration: { delayMs },
-  timeouts: { heartbeatMs: 1_000 },
+  timeouts: { heartbeatMs: 3_000 },
   ...more,
 });
 const ok = (more: Partial<StepSpec> = {}): StepSpec => ({ processor: P, ...more });
