@@ -8,7 +8,9 @@ import {
   isFinished,
   planRun,
   progress,
+  Readiness,
   runOutcome,
+  statusOfCode,
   restorePreviousOutputs,
   stepInput,
   withDecisions,
@@ -786,5 +788,98 @@ describe('a whole run, simulated', () => {
     assert.equal(states.store?.reason, 'PreviousSuccess not met: "PARSE" Failed, "ENRICH" Failed');
     assert.equal(states.notify?.status, 'Skipped');
     assert.deepEqual(runOutcome(plan, states), { status: 'Failed', unhandledFailures: ['enrich'] });
+  });
+});
+
+describe('Readiness: deciding as the run goes', () => {
+  /** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** A random DAG: edges only forward in a shuffled topological order, so workflow order is not topological. */
+  function randomFlow(next: () => number, size: number): SnapshotStep[] {
+    const conditions: EntryCondition[] = ['PreviousSuccess', 'PreviousFailure', 'Always', 'Never'];
+    const ids = Array.from({ length: size }, (_, i) => `s${i}`);
+    const steps = ids.map((id, i) => {
+      const successors = ids.slice(i + 1).filter(() => next() < 2.5 / size);
+      const condition = conditions[Math.floor(next() * 10) % 4] ?? 'PreviousSuccess';
+      return step(id, successors, next() < 0.6 ? 'PreviousSuccess' : condition);
+    });
+    // Workflow order: shuffled, so successors may come before their predecessors.
+    for (let i = steps.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [steps[i], steps[j]] = [steps[j] as SnapshotStep, steps[i] as SnapshotStep];
+    }
+    return steps;
+  }
+
+  it('decides exactly what decide() decides, event by event, on 200 random flows', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const next = random(seed);
+      const plan = planRun(snapshot(...randomFlow(next, 2 + (seed % 25))));
+      let states = initialStepStates(plan);
+      const readiness = new Readiness(plan, (id) => (states[id] as StepState).status);
+      const queued: string[] = [];
+      for (let tick = 0; !isFinished(states); tick++) {
+        assert.ok(tick < 200, `seed ${seed}: the run does not finish`);
+        const expected = decide(plan, states, new Set(queued));
+        assert.deepEqual(readiness.decide(), expected, `seed ${seed}, tick ${tick}`);
+        states = applySkips(states, expected.skipped, 't');
+        queued.push(...expected.run);
+        // Start everything queued, then end one running step (a random one) Succeeded, Failed or Cancelled.
+        for (const id of queued.splice(0)) states[id] = { ...(states[id] as StepState), status: 'Running' };
+        const running = plan.stepIds.filter((id) => states[id]?.status === 'Running');
+        if (running.length === 0) continue;
+        const done = running[Math.floor(next() * running.length)] as string;
+        const roll = next();
+        const status: StepStatus = roll < 0.6 ? 'Succeeded' : roll < 0.95 ? 'Failed' : 'Cancelled';
+        states = { ...states, [done]: { ...(states[done] as StepState), status } };
+        readiness.settle(done, status);
+      }
+      assert.equal(readiness.finished, true, `seed ${seed}`);
+      assert.deepEqual(readiness.decide(), { run: [], skipped: [] });
+    }
+  });
+
+  it('starts from carried states: decided ones count, the rest wait on their undecided predecessors', () => {
+    const steps = [step('a', ['b', 'c']), step('b', ['d']), step('c', ['d']), step('d')];
+    const { plan, states } = setup(steps, { a: 'Succeeded', b: 'Failed' });
+    const readiness = new Readiness(plan, (id) => (states[id] as StepState).status);
+    assert.deepEqual(readiness.decide(), runs('c'));
+    assert.equal(readiness.finished, false);
+    assert.deepEqual(readiness.frontier(), ['a', 'b']);
+    readiness.settle('c', 'Succeeded');
+    assert.deepEqual(readiness.decide(), skips(['d', 'PreviousSuccess not met: "B" Failed']));
+    assert.equal(readiness.finished, true);
+    assert.equal(readiness.codes(), '2324');
+    assert.deepEqual([...readiness.codes()].map(statusOfCode), [
+      'Succeeded',
+      'Failed',
+      'Succeeded',
+      'Skipped',
+    ]);
+  });
+
+  it('a 10,000-step chain decided step by step stays linear', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `c${i}`);
+    const plan = planRun(snapshot(...ids.map((id, i) => step(id, i + 1 < ids.length ? [`c${i + 1}`] : []))));
+    const readiness = new Readiness(plan, () => 'Pending');
+    let decided = 0;
+    for (;;) {
+      const { run } = readiness.decide();
+      if (run.length === 0) break;
+      assert.deepEqual(run, [ids[decided]]);
+      readiness.settle(run[0] as string, 'Succeeded');
+      decided++;
+    }
+    assert.equal(decided, 10_000);
+    assert.equal(readiness.finished, true);
   });
 });

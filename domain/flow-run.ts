@@ -170,17 +170,24 @@ export function withDecisions(
 ): Record<string, StepState> {
   if (decided.length === 0) return states;
   const next = { ...states };
-  for (const step of decided) {
-    const { entryCondition: condition } = stepOf(plan, step.stepId);
-    const predecessors = listOf(plan.predecessors, step.stepId).map((id) => {
-      const { name, status } = stateOf(states, id);
-      return { stepId: id, name, status };
-    });
-    const reason = step.outcome === 'Run' ? runReason(condition, predecessors) : step.reason;
-    const decision: StepDecision = { condition, predecessors, outcome: step.outcome, reason };
-    next[step.stepId] = { ...stateOf(states, step.stepId), decision };
-  }
+  for (const step of decided)
+    next[step.stepId] = { ...stateOf(states, step.stepId), decision: decisionOf(plan, states, step) };
   return next;
+}
+
+/** One step's {@link StepDecision}, from its predecessors' states as `states` has them (see {@link withDecisions}). */
+export function decisionOf(
+  plan: RunPlan,
+  states: Record<string, StepState>,
+  step: DecidedStep,
+): StepDecision {
+  const { entryCondition: condition } = stepOf(plan, step.stepId);
+  const predecessors = listOf(plan.predecessors, step.stepId).map((id) => {
+    const { name, status } = stateOf(states, id);
+    return { stepId: id, name, status };
+  });
+  const reason = step.outcome === 'Run' ? runReason(condition, predecessors) : step.reason;
+  return { condition, predecessors, outcome: step.outcome, reason };
 }
 
 function runReason(condition: StepDecision['condition'], predecessors: StepDecision['predecessors']): string {
@@ -319,6 +326,128 @@ export function progress(
     currentSteps: steps.filter((s) => s.status === 'Running').map((s) => s.stepId),
     steps,
   };
+}
+
+/**
+ * Deciding as a run goes, for the interpreter: the decisions {@link decide} would return, found from the successors
+ * of each step that ends instead of by rescanning every step, so a run of N steps costs O(N + edges) in all rather
+ * than O(N) per event. Mutable; one per run (segment). Built from the states the run starts with (all Pending, or a
+ * rerun's reused ones, or those a continued run carries as status codes).
+ */
+export class Readiness {
+  private readonly index: IndexedPlan;
+  private readonly position: Map<string, number>;
+  /** Status codes by workflow position; a step returned to run counts as Running until it ends. */
+  private readonly status: Uint8Array;
+  /** How many of each step's predecessors are still undecided. */
+  private readonly waitingOn: Int32Array;
+  private ready: number[] = [];
+  /** Steps not in a final state yet (Pending, or returned to run and not ended). */
+  private open = 0;
+
+  constructor(
+    private readonly plan: RunPlan,
+    statusOf: (stepId: string) => StepStatus,
+  ) {
+    this.index = indexed(plan);
+    this.position = new Map(plan.stepIds.map((id, step) => [id, step]));
+    const count = plan.stepIds.length;
+    this.status = new Uint8Array(count);
+    this.waitingOn = new Int32Array(count);
+    for (let step = 0; step < count; step++) {
+      this.status[step] = codeOf(statusOf(at(plan.stepIds, step)));
+      if (at(this.status, step) <= RUNNING) this.open++;
+    }
+    for (let step = 0; step < count; step++) {
+      let waiting = 0;
+      for (const p of at(this.index.predecessors, step)) if (at(this.status, p) <= RUNNING) waiting++;
+      this.waitingOn[step] = waiting;
+      if (waiting === 0 && this.status[step] === PENDING) this.ready.push(step);
+    }
+  }
+
+  /** True when every step is in a final state. */
+  get finished(): boolean {
+    return this.open === 0;
+  }
+
+  /** Records that a step returned to run has ended (Succeeded, Failed or Cancelled): its successors may be ready. */
+  settle(stepId: string, status: StepStatus): void {
+    const step = this.positionOf(stepId);
+    if (at(this.status, step) > RUNNING) return;
+    this.status[step] = codeOf(status);
+    if (status === 'Pending' || status === 'Running') return;
+    this.open--;
+    this.release(step);
+  }
+
+  /**
+   * Decides every step made ready since the last call, skips cascading: what {@link decide} would return for the
+   * same states with the steps returned earlier excluded. Apply `skipped` with `applySkips` (they are already
+   * counted as decided here).
+   */
+  decide(): Decisions {
+    const run: number[] = [];
+    const skipped: Array<[number, string]> = [];
+    // release() appends to this.ready while it is walked: the cascade of a skip is decided in the same call.
+    for (let i = 0; i < this.ready.length; i++) {
+      const step = at(this.ready, i);
+      if (this.status[step] !== PENDING) continue;
+      const reason = skipReason(this.plan, step, at(this.index.predecessors, step), this.status);
+      if (reason === null) {
+        this.status[step] = RUNNING;
+        run.push(step);
+      } else {
+        this.status[step] = SKIPPED;
+        this.open--;
+        skipped.push([step, reason]);
+        this.release(step);
+      }
+    }
+    this.ready = [];
+    const id = (step: number): string => at(this.plan.stepIds, step);
+    return {
+      run: run.sort((a, b) => a - b).map(id),
+      skipped: skipped.sort(([a], [b]) => a - b).map(([step, reason]) => ({ stepId: id(step), reason })),
+    };
+  }
+
+  /** Every step's status code (a digit per step, in workflow order): what a continued run carries. */
+  codes(): string {
+    return Array.from(this.status, (code) => String(code)).join('');
+  }
+
+  /** The steps that are decided and have a successor that is not: their outputs are still needed. */
+  frontier(): string[] {
+    const found: string[] = [];
+    for (let step = 0; step < this.status.length; step++) {
+      if (at(this.status, step) <= RUNNING) continue;
+      if (at(this.index.successors, step).some((s) => at(this.status, s) <= RUNNING))
+        found.push(at(this.plan.stepIds, step));
+    }
+    return found;
+  }
+
+  private release(step: number): void {
+    for (const successor of at(this.index.successors, step)) {
+      const left = at(this.waitingOn, successor) - 1;
+      this.waitingOn[successor] = left;
+      if (left === 0 && this.status[successor] === PENDING) this.ready.push(successor);
+    }
+  }
+
+  private positionOf(stepId: string): number {
+    const step = this.position.get(stepId);
+    if (step === undefined) throw new Error(`flow-run: step id "${stepId}" not in plan`);
+    return step;
+  }
+}
+
+/** The status a code from {@link Readiness.codes} stands for. */
+export function statusOfCode(code: string): StepStatus {
+  const status = STATUSES[Number(code)];
+  if (status === undefined) throw new Error(`flow-run: unknown status code "${code}"`);
+  return status;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

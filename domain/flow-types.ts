@@ -142,6 +142,38 @@ export interface FlowRunInput {
    * event, it spares the run its loading activity. Absent (scheduled runs, very large definitions): the run loads it.
    */
   snapshot?: FlowSnapshot;
+  /**
+   * The definition in the blob store (SHA-256 of its JSON), loaded in pages: later segments of a long run whose
+   * definition did not travel inline.
+   */
+  snapshotRef?: string;
+  /** Continue as new past this much history since the definition loaded, as well as when Temporal suggests it. */
+  historyBudget?: HistoryBudget;
+  /** A later segment of a long run (it continued as new): what the earlier segments decided. */
+  continued?: ContinuedRun;
+}
+
+export interface HistoryBudget {
+  events?: number;
+  bytes?: number;
+}
+
+/** What a segment of a long run hands the next one (the continue-as-new input). */
+export interface ContinuedRun {
+  /** This segment's number: 2 for the first continuation. */
+  segment: number;
+  /** The first segment's run ID and start: the run's identity everywhere (status, data ownership, reruns). */
+  runId: string;
+  startedAt: string;
+  /** Every step's status as a digit (`STEP_STATUSES` index), in workflow order. */
+  codes: string;
+  /** The decided states still needed: those with an undecided successor, and succeeded compensable steps. */
+  kept: StepState[];
+  /** The earlier segments' archives (blob hashes): every other decided state, in workflow order per archive. */
+  archives: string[];
+  /** Succeeded steps with a compensation, in completion order. */
+  completed: string[];
+  paused?: PauseInfo;
 }
 
 /**
@@ -215,6 +247,11 @@ export interface StepState {
   reusedFrom?: { workflowId: string; runId: string };
   /** For-each steps: the items and how many are done, failed and running. */
   items?: ForEachProgress;
+  /**
+   * In the summary a segment of a long run gives: the state is in one of `RunSummary.segments.archives` (only the
+   * step, its name, processor and status are here). The API merges the archives in; its answers never say this.
+   */
+  archived?: true;
 }
 
 export interface ForEachProgress {
@@ -268,6 +305,11 @@ export interface RunSummary {
   rerunOf?: { workflowId: string; runId: string; fromStepId?: string };
   /** The saga: the compensations of succeeded steps, run in reverse order of completion after a failure. */
   compensation?: CompensationSummary;
+  /**
+   * A long run that continued as new: how many segments so far, and (from a segment; the API merges them and
+   * leaves this out) the archives holding the states of steps marked `archived`.
+   */
+  segments?: { count: number; archives?: string[] };
 }
 
 export interface PauseInfo {

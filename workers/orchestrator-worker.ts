@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { dataConverter } from '../infra/payload-keys';
 import { createForEachActivities } from '../activities/for-each';
 import type { DataPlane } from '../activities/sdk';
+import { createSegmentActivities } from '../activities/segments';
 import { createOrchestratorActivities } from '../activities/snapshot';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -93,6 +94,7 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
     activities: {
       ...createOrchestratorActivities({ prisma: options.prisma }),
       ...createForEachActivities(options.data ? { data: options.data } : {}),
+      ...createSegmentActivities({ prisma: options.prisma, ...(options.data ? { data: options.data } : {}) }),
       ...createRetentionActivities({
         retention: options.retention ?? new PostgresBlobRetention(options.prisma),
       }),

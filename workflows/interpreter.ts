@@ -7,6 +7,7 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
   condition,
   defineQuery,
@@ -14,6 +15,7 @@ import {
   defineUpdate,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -27,29 +29,32 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ForEachActivities } from '../activities/for-each';
+import type { SegmentActivities } from '../activities/segments';
 import type { OrchestratorActivities } from '../activities/snapshot';
 import { definitionProblems } from '../domain/definition';
 import {
-  applySkips,
-  cancelPending,
-  decide,
+  decisionOf,
   initialStepStates,
-  isFinished,
   planRun,
   progress,
+  Readiness,
   runOutcome,
+  statusOfCode,
   stepInput,
-  withDecisions,
   withoutRepeatedOutputs,
+  type DecidedStep,
   type RunPlan,
 } from '../domain/flow-run';
+import { unpageSnapshot, type SnapshotPage } from '../domain/snapshot-pages';
 import { CORRELATION_ID_ATTRIBUTE } from '../domain/search-attributes';
 import {
   DEFAULT_MAX_CONCURRENT_STEPS,
+  STEP_STATUSES,
   type CompensationInput,
   type CompensationSummary,
   type FlowRunInput,
   type FlowSnapshot,
+  type HistoryBudget,
   type PauseInfo,
   type PauseRequest,
   type ResumeRequest,
@@ -113,9 +118,31 @@ export const STOP_WAITS_PATCH = 'stop-waits-for-steps';
 export const RUN_CONTROL_PATCH = 'run-control';
 /** Pauses from this change on are written to the memo too, so the runs listing can say Paused. */
 export const PAUSE_MEMO_PATCH = 'pause-memo';
+/**
+ * Runs from this change on continue as new before their history grows too large (issue 14 §2), and load a
+ * definition that did not travel inline in pages from the blob store (`loadSnapshotPage`).
+ */
+export const SEGMENTS_PATCH = 'continue-as-new';
+
+/**
+ * A segment continues as new past this much history of its own (since its definition loaded), or when Temporal
+ * suggests it once the segment has grown by {@link SUGGESTION_FLOOR_EVENTS}: a segment whose definition alone is
+ * near the suggestion still gets work done.
+ */
+export const DEFAULT_HISTORY_BUDGET: Required<HistoryBudget> = { events: 10_000, bytes: 10 * 1024 * 1024 };
+const SUGGESTION_FLOOR_EVENTS = 500;
 
 /** How long past a step's heartbeat timeout a stop still waits for it (the server times it out by then). */
 const STOP_GRACE_MS = 5_000;
+
+const segmentActivities = proxyLocalActivities<SegmentActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['FlowNotFound', 'NoBlobStore', 'SnapshotPageMissing'],
+  },
+  summary: 'long run',
+});
 
 const { forEachItems } = proxyLocalActivities<ForEachActivities>({
   startToCloseTimeout: '1 minute',
@@ -128,10 +155,38 @@ const { forEachItems } = proxyLocalActivities<ForEachActivities>({
  * saves an activity and its workflow task), else loaded here — by a local activity, or, in runs recorded before
  * that patch, by the regular activity they used.
  */
-async function runDefinition(input: FlowRunInput): Promise<FlowSnapshot> {
-  if (input.snapshot) return input.snapshot;
-  if (patched(LOCAL_SNAPSHOT_PATCH)) return local.loadFlowSnapshot(input.orchestratedFlowId);
-  return loadFlowSnapshot(input.orchestratedFlowId);
+async function runDefinition(
+  input: FlowRunInput,
+  segmented: boolean,
+  owner: { workflowId: string; runId: string },
+): Promise<{ snapshot: FlowSnapshot; ref?: string }> {
+  if (input.snapshot) return { snapshot: input.snapshot };
+  if (segmented) return loadPages(input, owner);
+  if (patched(LOCAL_SNAPSHOT_PATCH))
+    return { snapshot: await local.loadFlowSnapshot(input.orchestratedFlowId) };
+  return { snapshot: await loadFlowSnapshot(input.orchestratedFlowId) };
+}
+
+/** The definition from the blob store, page by page (see activities/segments.ts); the first page stores it. */
+async function loadPages(
+  input: FlowRunInput,
+  owner: { workflowId: string; runId: string },
+): Promise<{ snapshot: FlowSnapshot; ref: string }> {
+  const first = await segmentActivities.loadSnapshotPage(
+    input.snapshotRef !== undefined
+      ? { ref: input.snapshotRef, page: 0, owner }
+      : { orchestratedFlowId: input.orchestratedFlowId, page: 0, owner },
+  );
+  const pages: SnapshotPage[] = [first];
+  for (let page = 1; page < first.pages; page++)
+    pages.push(await segmentActivities.loadSnapshotPage({ ref: first.ref, page, owner }));
+  return {
+    snapshot: unpageSnapshot(
+      first.head!,
+      pages.map((p) => p.steps),
+    ),
+    ref: first.ref,
+  };
 }
 
 function activityOptions(
@@ -169,6 +224,9 @@ const UNTOLD =
 
 export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> {
   const info = workflowInfo();
+  const continued = input.continued;
+  // A long run's identity is its first segment: status, data ownership and reruns all name that run.
+  const runId = continued?.runId ?? info.runId;
   // Scheduled runs start without a correlation ID (a schedule's action is the same every time): each gets its own,
   // recorded as a search attribute — its first run ID from patch `correlation-id-from-run` on, before that a uuid4.
   // Runs started with one — every manual run, and every run recorded before schedules existed — issue exactly the
@@ -181,10 +239,10 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     orchestratedFlowId: input.orchestratedFlowId,
     orchestratedFlowName: '',
     workflowId: info.workflowId,
-    runId: info.runId,
+    runId,
     trigger: input.trigger,
     correlationId,
-    startedAt: info.startTime.toISOString(),
+    startedAt: continued?.startedAt ?? info.startTime.toISOString(),
     ...(input.rerun
       ? {
           rerunOf: {
@@ -196,14 +254,18 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   };
   // Every line of the run's log carries these (and, from the workflow logger, workflowId and runId); never payloads.
   const logged = { correlationId, orchestratedFlowId: input.orchestratedFlowId };
-  log.info('run started', { ...logged, trigger: input.trigger });
+  log.info(continued ? 'run continued' : 'run started', {
+    ...logged,
+    trigger: input.trigger,
+    ...(continued ? { segment: continued.segment } : {}),
+  });
   // What the status query can show grows as the run loads its definition.
   const loaded: { snapshot?: FlowSnapshot; plan?: RunPlan } = {};
   let states: Record<string, StepState> = {};
   let status: RunStatus = 'Running';
   let completedAt: string | undefined;
   let unhandledFailures: string[] | undefined;
-  let paused: PauseInfo | undefined;
+  let paused: PauseInfo | undefined = continued?.paused;
   let compensation: CompensationSummary | undefined;
   let compensateOnStop = false;
   let stopping = false;
@@ -228,6 +290,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     ...(unhandledFailures ? { unhandledFailures } : {}),
     ...(paused && status === 'Running' ? { paused } : {}),
     ...(compensation ? { compensation } : {}),
+    ...(continued ? { segments: { count: continued.segment, archives: continued.archives } } : {}),
   });
   setHandler(statusQuery, summary);
 
@@ -281,8 +344,12 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     return summary();
   };
 
-  const snapshot = await runDefinition(input);
+  const segmented = patched(SEGMENTS_PATCH);
+  const owner = { workflowId: info.workflowId, runId };
+  const { snapshot, ref: snapshotRef } = await runDefinition(input, segmented, owner);
   loaded.snapshot = snapshot;
+  // The segment's own history starts here: its budget does not count the definition it had to load.
+  const { historyLength: loadedLength, historySize: loadedSize } = workflowInfo();
   const problems = definitionProblems(snapshot);
   if (problems.length > 0)
     throw ApplicationFailure.create({
@@ -295,7 +362,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   /** Who is calling, as every processor invocation of this run says it. */
   const runInfo: StepInvocation['run'] = {
     workflowId: info.workflowId,
-    runId: info.runId,
+    runId,
     orchestratedFlowId: input.orchestratedFlowId,
     orchestratedFlowName: snapshot.orchestratedFlow.name,
     correlationId,
@@ -320,18 +387,33 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     acquire: () => void active++,
     release: () => void active--,
   };
+  // States change in place (the status query copies what it answers); a step that ends settles its successors.
   const setState = (stepId: string, change: Partial<StepState>) => {
-    states = { ...states, [stepId]: { ...states[stepId]!, ...change } };
+    states[stepId] = { ...states[stepId]!, ...change };
+    if (change.status !== undefined) decider.settle(stepId, change.status);
   };
+  const recordDecisions = (decided: readonly DecidedStep[]) => {
+    for (const step of decided)
+      states[step.stepId] = { ...states[step.stepId]!, decision: decisionOf(runPlan, states, step) };
+  };
+
+  // A later segment starts from what the earlier ones decided: kept states whole, the rest as archived stubs.
+  if (continued) {
+    const kept = new Map(continued.kept.map((state) => [state.stepId, state]));
+    runPlan.stepIds.forEach((stepId, position) => {
+      const stepStatus = statusOfCode(continued.codes[position] ?? '0');
+      if (stepStatus === 'Pending') return;
+      states[stepId] = kept.get(stepId) ?? { ...states[stepId]!, status: stepStatus, archived: true };
+    });
+    completed.push(...continued.completed);
+  }
 
   // A rerun carries the recorded state of the steps it does not execute again.
   if (runControl && input.rerun) {
     const { of, reused } = input.rerun;
     for (const state of reused) if (states[state.stepId]) states[state.stepId] = { ...state, reusedFrom: of };
     if (traced)
-      states = withDecisions(
-        runPlan,
-        states,
+      recordDecisions(
         reused
           .filter((state) => states[state.stepId])
           .map((state) => ({
@@ -454,7 +536,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
           : await forEachItems({
               expression: spec.items,
               input: invocation.input,
-              owner: { workflowId: info.workflowId, runId: info.runId },
+              owner,
             });
     } catch (error) {
       if (isCancellation(error)) return { status: 'Cancelled' as const, attempts: 0 };
@@ -466,16 +548,34 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     );
   };
 
+  // Built once the states it starts from are in (a rerun's reused ones, an earlier segment's).
+  const decider = new Readiness(runPlan, (stepId) => states[stepId]!.status);
+  // Past its history budget a segment starts no more steps; once the running ones end, it continues as new.
+  let draining = false;
+  const budget = { ...DEFAULT_HISTORY_BUDGET, ...input.historyBudget };
+  const overBudget = () => {
+    const { historyLength, historySize, continueAsNewSuggested } = workflowInfo();
+    const events = historyLength - loadedLength;
+    return (
+      events >= budget.events ||
+      historySize - loadedSize >= budget.bytes ||
+      (continueAsNewSuggested && events >= SUGGESTION_FLOOR_EVENTS)
+    );
+  };
+
   const pump = () => {
-    const decisions = decide(runPlan, states, new Set([...inFlight, ...waiting]));
-    states = applySkips(states, decisions.skipped, now());
+    const decisions = decider.decide();
+    const at = now();
+    for (const { stepId, reason } of decisions.skipped)
+      states[stepId] = { ...states[stepId]!, status: 'Skipped', reason, completedAt: at };
     if (traced)
-      states = withDecisions(runPlan, states, [
+      recordDecisions([
         ...decisions.run.map((stepId) => ({ stepId, outcome: 'Run' as const })),
         ...decisions.skipped.map((skip) => ({ ...skip, outcome: 'Skipped' as const })),
       ]);
     waiting.push(...decisions.run);
-    while (waiting.length > 0 && gate.open()) {
+    if (segmented && !draining && overBudget()) draining = true;
+    while (waiting.length > 0 && gate.open() && !draining) {
       const stepId = waiting.shift()!;
       inFlight.add(stepId);
       // A for-each step holds no slot itself: each of its items takes one.
@@ -560,9 +660,60 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     };
   };
 
+  /**
+   * Hands the run to its next segment: the states still needed travel in the input, the others go to this
+   * segment's archive in the blob store; the definition travels inline again or by its blob.
+   */
+  const continueRun = async (): Promise<never> => {
+    await condition(allHandlersFinished);
+    const keep = new Set(decider.frontier());
+    const compensable = completed.filter((stepId) => snapshot.steps[stepId]?.compensation);
+    for (const stepId of compensable) {
+      keep.add(stepId);
+      for (const p of runPlan.predecessors[stepId] ?? []) keep.add(p);
+    }
+    const decided = (stepId: string) => states[stepId]!.status !== 'Pending';
+    const archived = runPlan.stepIds.filter(
+      (stepId) => decided(stepId) && !states[stepId]!.archived && !keep.has(stepId),
+    );
+    const archives = [...(continued?.archives ?? [])];
+    if (archived.length > 0)
+      archives.push(
+        await segmentActivities.saveRunArchive({ owner, states: archived.map((stepId) => states[stepId]!) }),
+      );
+    const segment = (continued?.segment ?? 1) + 1;
+    log.info('run continues as new', { ...logged, segment, archived: archived.length });
+    const next = makeContinueAsNewFunc<typeof flowInterpreter>({
+      // The runs listing shows the last segment under the run's own ID and start (api/orchestration/run-status.ts).
+      memo: { ...workflowInfo().memo, chain: { runId, startedAt: base.startedAt, segment } },
+      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    });
+    return next({
+      orchestratedFlowId: input.orchestratedFlowId,
+      ...(input.input !== undefined ? { input: input.input } : {}),
+      correlationId,
+      trigger: input.trigger,
+      ...(input.maxConcurrentSteps !== undefined ? { maxConcurrentSteps: input.maxConcurrentSteps } : {}),
+      ...(input.historyBudget ? { historyBudget: input.historyBudget } : {}),
+      ...(input.rerun ? { rerun: { ...input.rerun, reused: [] } } : {}),
+      ...(input.snapshot ? { snapshot: input.snapshot } : { snapshotRef: snapshotRef! }),
+      continued: {
+        segment,
+        runId,
+        startedAt: base.startedAt,
+        // Steps decided to run but not started yet are Pending: the next segment decides them again.
+        codes: runPlan.stepIds.map((stepId) => STEP_STATUSES.indexOf(states[stepId]!.status)).join(''),
+        kept: [...keep].filter((stepId) => !states[stepId]!.archived).map((stepId) => states[stepId]!),
+        archives,
+        completed: compensable,
+        ...(paused ? { paused } : {}),
+      },
+    });
+  };
+
   try {
     pump();
-    await condition(() => inFlight.size === 0 && isFinished(states));
+    await condition(() => inFlight.size === 0 && (decider.finished || draining));
   } catch (error) {
     if (!isCancellation(error)) throw error;
     stopping = true;
@@ -586,13 +737,12 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     const undecided = runPlan.stepIds.filter(
       (id) => states[id]?.status === 'Pending' && !states[id].decision,
     );
-    states = cancelPending(states, reason, now());
+    const at = now();
+    for (const id of runPlan.stepIds)
+      if (states[id]!.status === 'Pending')
+        states[id] = { ...states[id]!, status: 'Cancelled', reason, completedAt: at };
     if (traced)
-      states = withDecisions(
-        runPlan,
-        states,
-        undecided.map((stepId) => ({ stepId, outcome: 'Cancelled' as const, reason })),
-      );
+      recordDecisions(undecided.map((stepId) => ({ stepId, outcome: 'Cancelled' as const, reason })));
     if (compensateOnStop)
       await CancellationScope.nonCancellable(() =>
         compensate({ message: 'the run was stopped', type: 'Cancelled' }),
@@ -601,6 +751,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     upsertMemo({ summary: { ...final, steps: final.steps.map(({ output: _output, ...rest }) => rest) } });
     throw error;
   }
+  if (!decider.finished) await continueRun();
 
   const outcome = runOutcome(runPlan, states);
   if (outcome.status === 'Failed') {

@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import type { FlowRunInput, FlowSnapshot, StepResult } from '../../domain/flow-types';
+import { unpageSnapshot, type SnapshotPage } from '../../domain/snapshot-pages';
 import { grpcCode, NOT_FOUND } from './temporal-errors';
 
 export interface RunRecord {
@@ -17,6 +18,8 @@ export interface RunRecord {
 }
 
 const SNAPSHOT_ACTIVITY = 'loadFlowSnapshot';
+/** Runs from patch `continue-as-new` on load a definition that did not travel inline in pages. */
+const SNAPSHOT_PAGE_ACTIVITY = 'loadSnapshotPage';
 
 /** @throws WorkflowNotFoundError when Temporal has no such run. */
 export async function runRecordFromHistory(
@@ -35,6 +38,7 @@ export async function runRecordFromHistory(
   }
   const record: RunRecord = { input: undefined, snapshot: undefined, outputs: new Map() };
   const activityOf = new Map<string, { type: string; id: string }>();
+  const pages: SnapshotPage[] = [];
   for (const event of history.events ?? []) {
     const started = event.workflowExecutionStartedEventAttributes;
     if (started) {
@@ -53,6 +57,10 @@ export async function runRecordFromHistory(
           converter,
           0,
           marker.details?.result?.payloads,
+        );
+      else if (type === SNAPSHOT_PAGE_ACTIVITY)
+        pages.push(
+          await decodeFromPayloadsAtIndex<SnapshotPage>(converter, 0, marker.details?.result?.payloads),
         );
       continue;
     }
@@ -80,5 +88,11 @@ export async function runRecordFromHistory(
       }
     }
   }
+  const head = pages.find((page) => page.page === 0)?.head;
+  if (!record.snapshot && head)
+    record.snapshot = unpageSnapshot(
+      head,
+      pages.sort((a, b) => a.page - b.page).map((page) => page.steps),
+    );
   return record;
 }

@@ -14,6 +14,7 @@ import {
 } from '../../domain/search-attributes';
 import { STATUS_QUERY } from '../../domain/task-queue';
 import { summaryFromHistory } from './history-status';
+import { describeCurrentSegment } from './run-chain';
 
 const QUERY_DEADLINE_MS = 5_000;
 
@@ -38,17 +39,30 @@ export type RunListItem = ReturnType<typeof runListItem>;
 /** A run as listed: what the visibility store knows, no worker needed. */
 export function runListItem(info: WorkflowExecutionInfo) {
   const attributes = info.typedSearchAttributes;
+  // A long run is listed once, as its last segment, under the first segment's run ID and start.
+  const chain = isChain(info.memo?.chain) ? info.memo.chain : undefined;
   return {
-    runId: info.runId,
+    runId: chain?.runId ?? info.runId,
     workflowId: info.workflowId,
     // A paused run is open (Running to Temporal); its memo says it is paused (runs from patch `pause-memo` on).
     status: runStatusOf(info) === 'Running' && isObject(info.memo?.paused) ? 'Paused' : runStatusOf(info),
     trigger: (attributes.get(FLOW_TRIGGER_ATTRIBUTE) ?? 'manual') as RunTrigger,
     correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? null,
-    startedAt: info.startTime.toISOString(),
+    startedAt: chain?.startedAt ?? info.startTime.toISOString(),
     completedAt: info.closeTime?.toISOString() ?? null,
     ...(isRerunOf(info.memo?.rerunOf) ? { rerunOf: info.memo.rerunOf } : {}),
+    ...(chain ? { segments: chain.segment } : {}),
   };
+}
+
+/** What a segment of a long run writes to its memo (workflows/interpreter.ts). */
+function isChain(value: unknown): value is { runId: string; startedAt: string; segment: number } {
+  return (
+    isObject(value) &&
+    typeof (value as { runId?: unknown }).runId === 'string' &&
+    typeof (value as { startedAt?: unknown }).startedAt === 'string' &&
+    typeof (value as { segment?: unknown }).segment === 'number'
+  );
 }
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
@@ -121,8 +135,11 @@ export async function readRunSummary(
   workflowId: string,
   runId?: string,
 ): Promise<RunSummary> {
-  const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
-  const description = await handle.describe();
+  // A long run that continued as new answers from the segment it is at now.
+  const description = runId
+    ? await describeCurrentSegment(client, workflowId, runId)
+    : await client.workflow.getHandle(workflowId).describe();
+  const handle = client.workflow.getHandle(workflowId, description.runId, { followRuns: false });
   const fallback = describedSummary(description);
   switch (description.status.name) {
     case 'RUNNING':

@@ -117,6 +117,13 @@ export const runView = z.strictObject({
       description:
         'The saga: compensations of the succeeded steps, newest completion first, after a failure or a compensating stop.',
     }),
+  segments: z
+    .strictObject({ count: z.number().int().min(2) })
+    .optional()
+    .meta({
+      description:
+        'A long run that continued as new: how many Temporal executions (segments) it has so far. The run keeps its first run ID; steps are whole.',
+    }),
 });
 
 export const runListItemView = z.strictObject({
@@ -128,4 +135,7 @@ export const runListItemView = z.strictObject({
   startedAt: instant,
   completedAt: instant.nullable(),
   rerunOf: rerunOf.optional(),
+  segments: z.number().int().min(2).optional().meta({
+    description: 'A long run that continued as new: its segments so far (listed once, by its first run ID).',
+  }),
 });

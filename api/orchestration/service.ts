@@ -27,6 +27,7 @@ import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
 import { runInputFromHistory } from './history-status';
 import { runRecordFromHistory } from './run-record';
+import { describeCurrentSegment, withArchivedSteps } from './run-chain';
 import { readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
@@ -174,7 +175,7 @@ export class OrchestrationService {
         },
       ]);
     const [summary, record] = await Promise.all([
-      this.temporal(() => readRunSummary(this.client, workflowId, runId)),
+      this.summaryOf(workflowId, runId),
       this.temporal(() => runRecordFromHistory(this.client, workflowId, runId)),
     ]);
     const original = record.snapshot;
@@ -276,10 +277,17 @@ export class OrchestrationService {
     request: { by: string; reason?: string },
   ): Promise<RunSummary> {
     // What this route knows of the run's state before asking it: described, or listed as open.
-    let target: { workflowId: string; runId: string; status: string };
+    // `segment`: the execution the Update goes to (a long run's current one; undefined: the workflow ID's open one).
+    let target: { workflowId: string; runId: string; segment: string | undefined; status: string };
     if (runId !== undefined) {
       const described = await this.describeRun(orchestratedFlowId, runId);
-      target = { workflowId: described.workflowId, runId, status: runStatusOf(described) };
+      // A long run is updated at the segment it is at now.
+      target = {
+        workflowId: described.workflowId,
+        runId,
+        segment: described.runId,
+        status: runStatusOf(described),
+      };
     } else {
       const open = await this.openRuns(orchestratedFlowId);
       if (open.length === 0)
@@ -297,9 +305,15 @@ export class OrchestrationService {
             },
           ],
         );
-      target = { ...open[0]!, status: 'Running' };
+      const [only] = open;
+      target = {
+        workflowId: only!.workflowId,
+        runId: only!.runId,
+        segment: only!.segmentRunId,
+        status: 'Running',
+      };
     }
-    const handle = this.client.workflow.getHandle(target.workflowId, target.runId, { followRuns: false });
+    const handle = this.client.workflow.getHandle(target.workflowId, target.segment, { followRuns: false });
     const closed = (status: string) =>
       new ConflictError('RunClosed', `Run ${target.runId} is ${status}: only an open run can be ${action}d`, [
         { field: 'runId', rule: 'open', message: `the run is ${status}` },
@@ -335,7 +349,7 @@ export class OrchestrationService {
   async stop(orchestratedFlowId: string, terminate: boolean, compensate = false) {
     const stopped: string[] = [];
     for (const run of await this.openRuns(orchestratedFlowId)) {
-      const handle = this.client.workflow.getHandle(run.workflowId, run.runId, { followRuns: false });
+      const handle = this.client.workflow.getHandle(run.workflowId, run.segmentRunId, { followRuns: false });
       try {
         await this.temporal(async () => {
           if (terminate) return handle.terminate('stopped through the API');
@@ -450,7 +464,7 @@ export class OrchestrationService {
   /** A run of the flow (its manual run, or a scheduled one), described. @throws NotFoundError */
   private describeRun(orchestratedFlowId: string, runId: string) {
     return this.onRun(orchestratedFlowId, runId, (workflowId) =>
-      this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe(),
+      describeCurrentSegment(this.client, workflowId, runId),
     );
   }
 
@@ -458,9 +472,7 @@ export class OrchestrationService {
   async status(orchestratedFlowId: string): Promise<RunSummary> {
     const latest = await this.latestRun(orchestratedFlowId);
     if (!latest) throw new ApiError(404, 'NeverRan', `Flow ${orchestratedFlowId} has no runs`);
-    return withDataLinks(
-      await this.temporal(() => readRunSummary(this.client, latest.workflowId, latest.runId)),
-    );
+    return withDataLinks(await this.summaryOf(latest.workflowId, latest.runId));
   }
 
   /**
@@ -518,9 +530,24 @@ export class OrchestrationService {
 
   /** One run's status as the run recorded it (references without links). */
   private readRun(orchestratedFlowId: string, runId: string): Promise<RunSummary> {
-    return this.onRun(orchestratedFlowId, runId, (workflowId) =>
-      readRunSummary(this.client, workflowId, runId),
-    );
+    return this.onRun(orchestratedFlowId, runId, (workflowId) => this.summaryOf(workflowId, runId));
+  }
+
+  /** A run's summary whole: a long run's archived steps read back from the blob store. */
+  private async summaryOf(workflowId: string, runId: string): Promise<RunSummary> {
+    const summary = await this.temporal(() => readRunSummary(this.client, workflowId, runId));
+    return withArchivedSteps(summary, async (hash) => {
+      if (!this.data)
+        throw new ApiError(503, 'NoBlobStore', 'the blob store holding this run is not configured');
+      try {
+        const { bytes } = await this.db(() => this.data!.store.get(hash));
+        return JSON.parse(bytes.toString('utf8')) as StepState[];
+      } catch (error) {
+        // Expired with the run's data: its steps stay as the segment listed them (name and status).
+        if (error instanceof BlobUnavailableError) return [];
+        throw error;
+      }
+    });
   }
 
   /**
@@ -544,11 +571,12 @@ export class OrchestrationService {
 
   /** Runs of a flow, newest first, from Temporal's visibility store. */
   async runs(orchestratedFlowId: string, limit: number, offset: number) {
-    const query = runsQuery(orchestratedFlowId);
+    // A long run is listed once: its segments that continued as new are left out (the last one stands for it).
+    const query = runsQuery(orchestratedFlowId, LISTED);
     // Both calls end before the answer: with Promise.all, one failing early (Temporal down) would answer 503 while
     // the other still had a retry pending, which throws once the connection is closed.
     const [listed, counted] = await Promise.allSettled([
-      this.list(orchestratedFlowId, undefined, limit, offset),
+      this.list(orchestratedFlowId, LISTED, limit, offset),
       this.temporal(() => this.client.workflow.count(query)),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
@@ -593,18 +621,30 @@ export class OrchestrationService {
     return candidates.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
   }
 
-  private async openRuns(orchestratedFlowId: string) {
-    const open = new Map<string, { workflowId: string; runId: string }>();
+  /**
+   * The flow's open runs, by workflow ID (Temporal keeps at most one open execution per workflow ID): `runId` names
+   * the run (a long run's first segment), `segmentRunId` the execution to act on — the open one, as described; for
+   * runs only the visibility store lists, the workflow ID's open execution (undefined).
+   */
+  private async openRuns(
+    orchestratedFlowId: string,
+  ): Promise<Array<{ workflowId: string; runId: string; segmentRunId: string | undefined }>> {
+    const open = new Map<string, { workflowId: string; runId: string; segmentRunId: string | undefined }>();
+    const manual = manualRunWorkflowId(orchestratedFlowId);
     try {
-      const d = await this.temporal(() =>
-        this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
-      );
-      if (d.status.name === 'RUNNING') open.set(d.runId, { workflowId: d.workflowId, runId: d.runId });
+      const d = await this.temporal(() => this.client.workflow.getHandle(manual).describe());
+      if (d.status.name === 'RUNNING') open.set(d.workflowId, { ...runOf(d), segmentRunId: d.runId });
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
     const listed = await this.list(orchestratedFlowId, `ExecutionStatus = 'Running'`, 100, 0);
-    for (const item of listed) open.set(item.runId, { workflowId: item.workflowId, runId: item.runId });
+    for (const item of listed)
+      if (!open.has(item.workflowId))
+        open.set(item.workflowId, {
+          workflowId: item.workflowId,
+          runId: item.runId,
+          segmentRunId: undefined,
+        });
     return [...open.values()];
   }
 
@@ -622,6 +662,15 @@ export class OrchestrationService {
 }
 
 /** The visibility query for a flow's runs (IDs are validated GUIDs, so no quoting issues). */
+/** Runs as the listing shows them: not the segments of long runs that continued as new. */
+const LISTED = `ExecutionStatus != 'ContinuedAsNew'`;
+
+/** A described execution's run: a long run's segment names its first segment (its memo says). */
+function runOf(d: { workflowId: string; runId: string; memo?: Record<string, unknown> }) {
+  const chain = d.memo?.chain as { runId?: unknown } | undefined;
+  return { workflowId: d.workflowId, runId: typeof chain?.runId === 'string' ? chain.runId : d.runId };
+}
+
 const runsQuery = (orchestratedFlowId: string, extra?: string) =>
   `OrchestratedFlowId = '${orchestratedFlowId}'${extra ? ` AND ${extra}` : ''}`;
 

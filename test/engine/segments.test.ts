@@ -1,0 +1,243 @@
+/**
+ * Long runs continue as new (issue 14 §2), through a real Temporal dev server: runs started with a small history
+ * budget span several segments, decide exactly what one unsegmented run decides, hand data across segments, and
+ * answer status, listing, pause and stop as one run under their first run ID.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { temporal } from '@temporalio/proto';
+import { transformProcessor } from '../../activities/processors';
+import { loadFlowSnapshot } from '../../activities/snapshot';
+import type { RunListItem } from '../../api/orchestration/run-status';
+import { runListItemView, runView } from '../../api/orchestration/schemas';
+import type { FlowRunInput, HistoryBudget, RunSummary } from '../../domain/flow-types';
+import { runSearchAttributes } from '../../domain/search-attributes';
+import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId } from '../../domain/task-queue';
+import { scriptedProcessor } from '../fixtures/scripted-processor';
+import {
+  createFlow,
+  eventually,
+  startTestEngine,
+  waitForRun,
+  type StepSpec,
+  type TestEngine,
+} from '../support/engine';
+import { unique } from '../support/fixtures';
+
+const T = { ...transformProcessor, name: `transform-${unique()}` };
+const S = `segments-${unique()}`;
+
+describe('long runs continue as new', () => {
+  let engine: TestEngine;
+  before(async () => {
+    engine = await startTestEngine([T, scriptedProcessor(S)]);
+  });
+  after(() => engine.close());
+
+  /**
+   * Starts the flow's manual run the way the API does, with a history budget (the API's runs use the default one):
+   * the definition inline when `inline`, else loaded (in pages) by the run.
+   */
+  async function start(flowId: string, input: unknown, historyBudget?: HistoryBudget, inline = false) {
+    const snapshot = inline ? await loadFlowSnapshot(engine.api.prisma, flowId) : null;
+    const correlationId = randomUUID();
+    const args: [FlowRunInput] = [
+      {
+        orchestratedFlowId: flowId,
+        input,
+        correlationId,
+        trigger: 'manual',
+        ...(historyBudget ? { historyBudget } : {}),
+        ...(snapshot ? { snapshot } : {}),
+      },
+    ];
+    const handle = await engine.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+      taskQueue: engine.taskQueue,
+      workflowId: manualRunWorkflowId(flowId),
+      args,
+      typedSearchAttributes: runSearchAttributes({
+        orchestratedFlowId: flowId,
+        orchestratedFlowName: 'long',
+        trigger: 'manual',
+        correlationId,
+      }),
+    });
+    return handle.firstExecutionRunId;
+  }
+
+  /** Each segment's history, first to last, following continue-as-new. */
+  async function segmentsOf(flowId: string, runId: string) {
+    const histories: temporal.api.history.v1.IHistory[] = [];
+    let next: string | null | undefined = runId;
+    while (next) {
+      const history: temporal.api.history.v1.IHistory = await engine.client.workflow
+        .getHandle(manualRunWorkflowId(flowId), next)
+        .fetchHistory();
+      histories.push(history);
+      const last: temporal.api.history.v1.IHistoryEvent | undefined =
+        history.events?.[history.events.length - 1];
+      next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    }
+    return histories;
+  }
+
+  const run = (flowId: string, runId: string) =>
+    engine.api.request<RunSummary>('GET', `/api/Orchestration/runs/${flowId}/${runId}`);
+  const runs = (flowId: string) =>
+    engine.api.request<RunListItem[]>('GET', `/api/Orchestration/runs/${flowId}`);
+
+  it('a 40-step chain over several segments: data flows through, status and listing answer for the whole run', async () => {
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= 40; i++)
+      chain[`C${String(i).padStart(2, '0')}`] = {
+        processor: T.name,
+        configuration: { expression: '$ + 1' },
+        ...(i < 40 ? { next: [`C${String(i + 1).padStart(2, '0')}`] } : {}),
+      };
+    const flow = await createFlow(engine.api, chain);
+    const runId = await start(flow.flowId, 0, { events: 40 }, true);
+    const summary = await waitForRun(engine.api, flow.flowId, 180_000);
+
+    assert.equal(summary.status, 'Completed', JSON.stringify(summary).slice(0, 1500));
+    assert.equal(summary.runId, runId, 'the run keeps its first run ID');
+    assert.deepEqual(runView.parse(summary), summary, 'the answer is what OpenAPI documents');
+    const histories = await segmentsOf(flow.flowId, runId);
+    assert.ok(histories.length >= 4, `${histories.length} segments`);
+    assert.deepEqual(summary.segments, { count: histories.length });
+    // Every step, whole: outputs count up across segments, each with its decision; nothing left as a stub.
+    assert.equal(summary.steps.length, 40);
+    summary.steps.forEach((step, index) => {
+      assert.equal(step.status, 'Succeeded', step.name);
+      assert.equal(step.output, index + 1, step.name);
+      assert.equal(step.archived, undefined, step.name);
+      assert.equal(step.decision?.outcome, 'Run', step.name);
+    });
+    assert.equal(summary.completedSteps, 40);
+
+    // One Temporal execution per segment, each one's own history within its budget (plus the last step's events).
+    for (const [index, history] of histories.entries()) {
+      const events = history.events ?? [];
+      assert.ok(events.length <= 40 + 20, `segment ${index + 1} has ${events.length} events`);
+      const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      assert.ok(activities >= 1, `segment ${index + 1} ran steps`);
+    }
+
+    const listed = await runs(flow.flowId);
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.length, 1, JSON.stringify(listed.body));
+    const [item] = listed.body;
+    assert.deepEqual(runListItemView.parse(item), item);
+    assert.equal(item?.runId, runId);
+    assert.equal(item?.status, 'Completed');
+    assert.equal(item?.segments, histories.length);
+    assert.equal(item?.startedAt, summary.startedAt);
+
+    const one = await run(flow.flowId, runId);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.body, summary);
+  });
+
+  it('decides across segments exactly what one segment decides: joins, a failure, its handler and skips', async () => {
+    // 5 layers of 4; each step feeds the same and the next position of the next layer (joins of two). L2_1 fails;
+    // H handles it; what needs L2_1's success is skipped, and skips spread.
+    const steps: Record<string, StepSpec> = {};
+    const name = (layer: number, j: number) => `L${layer}_${j}`;
+    for (let layer = 1; layer <= 5; layer++)
+      for (let j = 0; j < 4; j++)
+        steps[name(layer, j)] = {
+          processor: S,
+          ...(layer === 2 && j === 1 ? { configuration: { fail: true, nonRetryable: true } } : {}),
+          ...(layer === 3 && j === 1 ? { entryCondition: 'Always' } : {}),
+          next: [
+            ...(layer < 5 ? [name(layer + 1, j), name(layer + 1, (j + 1) % 4)] : []),
+            ...(layer === 2 && j === 1 ? ['H'] : []),
+          ],
+        };
+    steps.H = { processor: S, entryCondition: 'PreviousFailure', configuration: { output: 'handled' } };
+    const flow = await createFlow(engine.api, steps);
+
+    await start(flow.flowId, { go: 1 });
+    const whole = await waitForRun(engine.api, flow.flowId, 120_000);
+    const runId = await start(flow.flowId, { go: 1 }, { events: 30 });
+    const segmented = await waitForRun(engine.api, flow.flowId, 180_000);
+
+    assert.equal(segmented.runId, runId);
+    assert.equal(whole.segments, undefined, 'the default budget is far off');
+    assert.ok((segmented.segments?.count ?? 0) >= 3, JSON.stringify(segmented.segments));
+    assert.equal(segmented.status, whole.status);
+    assert.deepEqual(segmented.unhandledFailures, whole.unhandledFailures);
+    const view = (summary: RunSummary) =>
+      summary.steps.map(({ name: step, status, reason, output, error, decision }) => ({
+        step,
+        status,
+        reason,
+        output,
+        error,
+        decision,
+      }));
+    assert.deepEqual(view(segmented), view(whole));
+    assert.equal(segmented.steps.find((s) => s.name === 'H')?.output, 'handled');
+    assert.ok(
+      segmented.steps.some((s) => s.status === 'Skipped'),
+      'the failure skips what needs it',
+    );
+  });
+
+  it('pause, resume and stop reach the segment the run is at, by its first run ID', async () => {
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= 60; i++)
+      chain[`P${String(i).padStart(2, '0')}`] = {
+        processor: S,
+        configuration: { delayMs: 100, output: i },
+        timeouts: { heartbeatMs: 3_000 },
+        ...(i < 60 ? { next: [`P${String(i + 1).padStart(2, '0')}`] } : {}),
+      };
+    const flow = await createFlow(engine.api, chain);
+    const runId = await start(flow.flowId, null, { events: 30 });
+    await eventually(
+      'the run continued as new twice',
+      async () => {
+        const status = await run(flow.flowId, runId);
+        return (status.body.segments?.count ?? 0) >= 3 ? true : undefined;
+      },
+      120_000,
+    );
+
+    const paused = await engine.api.request<RunSummary>(
+      'POST',
+      `/api/Orchestration/pause/${flow.flowId}?runId=${runId}`,
+      { reason: 'long run' },
+    );
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    assert.equal(paused.body.status, 'Paused');
+    assert.equal(paused.body.runId, runId);
+    const resumed = await engine.api.request<RunSummary>(
+      'POST',
+      `/api/Orchestration/resume/${flow.flowId}?runId=${runId}`,
+      {},
+    );
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+    assert.equal(resumed.body.status, 'Running');
+
+    const stopped = await engine.api.request<{ runIds: string[] }>(
+      'POST',
+      `/api/Orchestration/stop/${flow.flowId}`,
+    );
+    assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+    assert.deepEqual(stopped.body.runIds, [runId], 'the run, by its first run ID, once');
+    const summary = await waitForRun(engine.api, flow.flowId, 60_000);
+    assert.equal(summary.status, 'Cancelled', JSON.stringify(summary).slice(0, 1500));
+    assert.equal(summary.runId, runId);
+    assert.equal(summary.steps.length, 60);
+    const succeeded = summary.steps.filter((s) => s.status === 'Succeeded');
+    assert.ok(succeeded.length >= 10, `${succeeded.length} succeeded before the stop`);
+    // Steps from earlier segments are whole again, from their archives: outputs too (a cancelled run's last segment
+    // leaves its own steps' outputs out of its memo, as every cancelled run does).
+    const withOutput = succeeded.filter((s) => s.output !== undefined);
+    assert.ok(withOutput.length >= 6, `${withOutput.length} outputs`);
+    for (const step of withOutput) assert.equal(step.output, Number(step.name.slice(1)), step.name);
+    assert.ok(summary.steps.every((s) => s.archived === undefined));
+    assert.ok(summary.steps.slice(-1)[0]?.status === 'Cancelled');
+  });
+});
