@@ -1,0 +1,96 @@
+/** One load of `npm run bench:api`: autocannon against one route of one server, every response time kept. */
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { quantile } from './stats';
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  /** Seconds of load; or `amount` requests in all. */
+  seconds?: number;
+  amount?: number;
+  method: 'GET' | 'POST';
+  /** The path of each request (a new one per request, e.g. the next flow to start). */
+  path: () => string;
+  headers?: Record<string, string>;
+  body?: () => string;
+  /** The server's process: its CPU time during the load is reported per request. */
+  pid?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Answers outside 2xx and connection errors / timeouts: any of them makes the run invalid. */
+  failures: number;
+  statuses: Record<string, number>;
+  /** CPU time (user + system) the server process spent per request, in ms; NaN where /proc is not available. */
+  cpuMsPerRequest: number;
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+export function load(spec: LoadSpec): Promise<LoadResult> {
+  const times: number[] = [];
+  const statuses: Record<string, number> = {};
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const cpuBefore = cpuSeconds(spec.pid);
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.seconds ?? 10 }),
+        timeout: 30,
+        requests: [
+          {
+            method: spec.method,
+            headers: { ...(spec.body ? { 'content-type': 'application/json' } : {}), ...spec.headers },
+            setupRequest: (request) => ({
+              ...request,
+              path: spec.path(),
+              ...(spec.body ? { body: spec.body() } : {}),
+            }),
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        resolve({
+          requests: times.length,
+          seconds,
+          rps: times.length / seconds,
+          p50: quantile(times, 0.5),
+          p95: quantile(times, 0.95),
+          p99: quantile(times, 0.99),
+          failures: result.non2xx + result.errors + result.timeouts,
+          statuses,
+          cpuMsPerRequest: ((cpuSeconds(spec.pid) - cpuBefore) * 1000) / times.length,
+        });
+      },
+    );
+    // autocannon's own listener signature (its types lack the client argument).
+    const onResponse = (_client: unknown, status: number, _bytes: number, ms: number) => {
+      times.push(ms);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    };
+    (instance as unknown as NodeJS.EventEmitter).on('response', onResponse);
+  });
+}
