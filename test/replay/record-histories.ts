@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
-import { FLOW_WORKFLOW_TYPE } from '../../domain/task-queue';
+import { FLOW_WORKFLOW_TYPE, manualRunWorkflowId } from '../../domain/task-queue';
 import { outages, scriptedProcessor } from '../fixtures/scripted-processor';
 import {
   createFlow,
@@ -27,9 +27,11 @@ import { unique } from '../support/fixtures';
  * without it (schedules) load it with a local activity (patch `snapshot-local-activity`). v3: each predecessor's output
  * travels once per invocation, in `input` (patch `step-data-once`); payloads encrypted with the fixture codec. v4: each
  * decided step's trace in status (patch `decision-trace`). v5: run control (patches `correlation-id-from-run`,
-`stop-waits-for-steps`, `run-control`): a paused and resumed run, a rerun, a for-each step, a saga.
+`stop-waits-for-steps`, `run-control`): a paused and resumed run, a rerun, a for-each step, a saga. v6: long runs
+ * (patch `continue-as-new`): every scenario again, a scheduled run loading its definition in pages, and a chain that
+ * continues as new, one file per segment (`segmented-1`, `segmented-2`, …).
  */
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v5');
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v6');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 
@@ -113,6 +115,34 @@ describe('record interpreter histories', () => {
     });
     const summary = await handle.result();
     await save('scheduled-local-load', summary);
+  });
+
+  it('records segmented', async () => {
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= 10; i++)
+      chain[`S${i}`] = { processor: P, ...(i < 10 ? { next: [`S${i + 1}`] } : {}) };
+    const flow = await createFlow(engine.api, chain);
+    // As the API starts a manual run, with a budget small enough for several segments.
+    const handle = await engine.client.workflow.start(FLOW_WORKFLOW_TYPE, {
+      taskQueue: engine.taskQueue,
+      workflowId: manualRunWorkflowId(flow.flowId),
+      args: [
+        {
+          orchestratedFlowId: flow.flowId,
+          input: { order: 7 },
+          correlationId: `recorded-${unique()}`,
+          trigger: 'manual',
+          historyBudget: { events: 20 },
+        } satisfies FlowRunInput,
+      ],
+    });
+    await handle.result();
+    let runId: string | null | undefined = handle.firstExecutionRunId;
+    for (let segment = 1; runId; segment++) {
+      const history = await engine.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      await writeFile(path.join(OUT, `segmented-${segment}.json`), historyToJSON(history) + '\n');
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    }
   });
 
   const whenRunning = async (flowId: string, name: string) => {

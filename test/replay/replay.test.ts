@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { decodeArrayFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { RunSummary } from '../../domain/flow-types';
+import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { orchestratorSinks, workflowInterceptorModules } from '../../workers/orchestrator-worker';
@@ -61,10 +61,19 @@ describe('replay of recorded interpreter histories', () => {
       'scheduled-local-load',
       'unhandled-failure',
     ];
+    // v6 adds a long run, one history per segment.
+    const v6 = [...v5.slice(0, 9), ...[1, 2, 3, 4, 5].map((n) => `segmented-${n}`), 'unhandled-failure'];
     const named = (generation: string, scenarios: string[]) => scenarios.map((n) => `${generation}/${n}`);
     assert.deepEqual(
       (await histories()).map((h) => h.name),
-      [...named('v1', v1), ...named('v2', v2), ...named('v3', v2), ...named('v4', v2), ...named('v5', v5)],
+      [
+        ...named('v1', v1),
+        ...named('v2', v2),
+        ...named('v3', v2),
+        ...named('v4', v2),
+        ...named('v5', v5),
+        ...named('v6', v6),
+      ],
     );
   });
 
@@ -90,6 +99,42 @@ describe('replay of recorded interpreter histories', () => {
       Parse: undefined,
       Alert: undefined,
     });
+  });
+
+  it('records long runs from v6 on: segments that continue as new, a definition loaded in pages', async () => {
+    const converter = loadDataConverter(dataConverter(fixtureCodec));
+    const all = await histories();
+    const eventsOf = (name: string) => all.find((h) => h.name === name)?.history.events ?? [];
+    for (const n of [1, 2, 3, 4]) {
+      const next = eventsOf(`v6/segmented-${n}`).at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+      assert.ok(next, `segment ${n} continued as new`);
+      const started = eventsOf(`v6/segmented-${n + 1}`)[0]?.workflowExecutionStartedEventAttributes;
+      const own = eventsOf(`v6/segmented-${n}`)[0]?.workflowExecutionStartedEventAttributes;
+      assert.equal(started?.continuedExecutionRunId, own?.originalExecutionRunId);
+      const input = (await decodeArrayFromPayloads(converter, started?.input?.payloads))[0] as FlowRunInput;
+      assert.equal(input.continued?.segment, n + 1);
+    }
+    const completed = eventsOf('v6/segmented-5').at(-1)?.workflowExecutionCompletedEventAttributes;
+    const last = (await decodeArrayFromPayloads(converter, completed?.result?.payloads))[0] as RunSummary;
+    assert.equal(last.status, 'Completed');
+    assert.equal(last.segments?.count, 5);
+    assert.equal(last.segments?.archives?.length, 4);
+    const first = eventsOf('v6/segmented-1')[0]?.workflowExecutionStartedEventAttributes;
+    assert.equal(last.runId, first?.firstExecutionRunId, "the run keeps its first segment's ID");
+    assert.deepEqual(
+      last.steps.map((s) => s.status),
+      Array.from({ length: 10 }, () => 'Succeeded'),
+    );
+    assert.ok(
+      last.steps.some((s) => s.archived),
+      'earlier steps are archived stubs in the last segment',
+    );
+    // A run started without its definition loads it in pages from v6 on (one page here), not in one local activity.
+    const loaded = eventsOf('v6/scheduled-local-load')
+      .map((e) => e.markerRecordedEventAttributes?.details?.data?.payloads?.[0])
+      .filter((meta) => meta)
+      .map((meta) => defaultPayloadConverter.fromPayload<{ activity_type?: string }>(meta!).activity_type);
+    assert.deepEqual(loaded, ['loadSnapshotPage']);
   });
 
   it('records the run-control features from v5 on', async () => {
@@ -193,6 +238,7 @@ describe('replay of recorded interpreter histories', () => {
         'v3/scheduled-local-load',
         'v4/scheduled-local-load',
         'v5/scheduled-local-load',
+        'v6/scheduled-local-load',
       ],
     );
     /** The IDs each replayed run gave itself, by history name. */
@@ -229,7 +275,7 @@ describe('replay of recorded interpreter histories', () => {
       const recorded = recordedId(history)!;
       // Recorded without tracing: a replay without it draws the same uuid4 (before the patch) or run ID (after).
       assert.deepEqual(untraced.get(name), [recorded], name);
-      if (name.startsWith('v5/')) {
+      if (name.startsWith('v5/') || name.startsWith('v6/')) {
         // From patch correlation-id-from-run on, the ID is the run's own: tracing draws no longer shift it.
         assert.deepEqual(traced.get(name), [recorded], name);
         assert.equal(
