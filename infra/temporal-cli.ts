@@ -70,8 +70,7 @@ export async function findOrInstallTemporalCli(options: FindTemporalCliOptions =
   const managed = path.join(toolsDir, 'temporal');
   if (await answersVersion(managed)) return managed;
 
-  const go =
-    (await findOnPath('go')) ?? ((await isExecutable(GO_FALLBACK_PATH)) ? GO_FALLBACK_PATH : undefined);
+  const go = await findGo();
   if (go === undefined) {
     throw new TemporalCliNotFoundError(
       `Temporal CLI not found and Go is not installed.\n${installHint(toolsDir)}`,
@@ -82,6 +81,11 @@ export async function findOrInstallTemporalCli(options: FindTemporalCliOptions =
   throw new TemporalCliNotFoundError(
     `go install finished but ${managed} --version fails.\n${installHint(toolsDir)}`,
   );
+}
+
+/** The Go toolchain: `go` on PATH, else Go's standard location (`/usr/local/go/bin/go`); undefined without one. */
+export async function findGo(): Promise<string | undefined> {
+  return (await findOnPath('go')) ?? ((await isExecutable(GO_FALLBACK_PATH)) ? GO_FALLBACK_PATH : undefined);
 }
 
 /** Builds the CLI into a private temporary GOBIN, then renames it into place (atomic on one filesystem). */
