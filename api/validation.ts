@@ -32,29 +32,41 @@ export const guid = z
     params: { rule: 'NotEmptyGuid' },
   });
 
-/** A list of distinct non-empty GUIDs (the spec's NoEmptyGuids). */
-export const guidList = z
-  .array(guid)
-  .max(1000)
-  .superRefine((ids, ctx) => {
-    const seen = new Set<string>();
-    ids.forEach((id, index) => {
-      if (seen.has(id))
-        ctx.addIssue({
-          code: 'custom',
-          path: [index],
-          message: `duplicate id ${id}`,
-          params: { rule: 'unique' },
-        });
-      seen.add(id);
+/** A list of at most `max` distinct non-empty GUIDs (the spec's NoEmptyGuids). */
+const distinctGuids = (max: number) =>
+  z
+    .array(guid)
+    .max(max, { error: `must hold at most ${max} ids` })
+    .superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      ids.forEach((id, index) => {
+        if (seen.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `duplicate id ${id}`,
+            params: { rule: 'unique' },
+          });
+        seen.add(id);
+      });
     });
-  });
 
-/** A non-empty list of distinct non-empty GUIDs (NotEmptyCollection + NoEmptyGuids). */
-export const nonEmptyGuidList = guidList.refine((ids) => ids.length > 0, {
+const nonEmpty = {
   error: 'must contain at least one id',
   params: { rule: 'NotEmptyCollection' },
-});
+} as const;
+
+/** A list of at most 1,000 distinct non-empty GUIDs (next steps, assignment IDs). */
+export const guidList = distinctGuids(1000);
+
+/** A non-empty list of at most 1,000 distinct non-empty GUIDs (NotEmptyCollection + NoEmptyGuids). */
+export const nonEmptyGuidList = guidList.refine((ids) => ids.length > 0, nonEmpty);
+
+/** Steps a workflow may hold: long runs continue as new (issue 14 §2), so 10,000 run. */
+export const MAX_WORKFLOW_STEPS = 10_000;
+
+/** A workflow's step list: 1 to {@link MAX_WORKFLOW_STEPS} distinct non-empty GUIDs. */
+export const workflowStepIdList = distinctGuids(MAX_WORKFLOW_STEPS).refine((ids) => ids.length > 0, nonEmpty);
 
 const LIMIT = 'must be an integer from 1 to 1000';
 const OFFSET = 'must be an integer of 0 or more';

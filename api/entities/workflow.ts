@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { ValidationError } from '../errors';
-import { nonEmptyGuidList } from '../validation';
+import { workflowStepIdList } from '../validation';
 import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
 const input = z.strictObject({
   ...baseInput,
-  stepIds: nonEmptyGuidList.meta({
-    description: 'The steps of the DAG, in order; next steps must stay inside.',
+  stepIds: workflowStepIdList.meta({
+    description: 'The steps of the DAG, in order (at most 10,000); next steps must stay inside.',
   }),
 });
 const output = z.object({ ...baseOutput, stepIds: z.array(z.guid()) });
@@ -28,6 +28,12 @@ export const workflowEntity: EntityDefinition<Input, Row, z.output<typeof output
   output,
   model: (db) => db.workflow,
   include,
+  idListSql: {
+    relation: 'steps',
+    table: 'workflow_step',
+    owner: 'workflow_id',
+    columns: { stepId: 'step_id' },
+  },
   toDto: (row) => ({ ...baseDto(row), stepIds: row.steps.map((s) => s.stepId) }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), steps: { create: members(i) } }),
   updateData: (i, actor) => ({ ...baseUpdate(i, actor), steps: { deleteMany: {}, create: members(i) } }),

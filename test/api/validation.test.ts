@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestApi, type TestApi } from '../support/api';
 import { assertError, assertNoStack, type ExpectedDetail } from '../support/assertions';
@@ -134,6 +135,16 @@ describe('validation', () => {
       ]);
       await rejects('Address', { ...valid('Address'), schemaId: EMPTY_GUID }, [
         { field: 'schemaId', rule: 'NotEmptyGuid' },
+      ]);
+    });
+
+    it('a workflow holds at most 10,000 steps, next steps and assignments at most 1,000 ids', async () => {
+      const many = (count: number) => Array.from({ length: count }, () => randomUUID());
+      await rejects('Workflow', { ...valid('Workflow'), stepIds: many(10_001) }, [
+        { field: 'stepIds', rule: 'max', message: 'must hold at most 10000 ids' },
+      ]);
+      await rejects('Step', { ...valid('Step'), nextStepIds: many(1_001) }, [
+        { field: 'nextStepIds', rule: 'max', message: 'must hold at most 1000 ids' },
       ]);
     });
 
@@ -491,7 +502,7 @@ describe('validation', () => {
       'true',
       { version: {}, name: {}, definition: {} },
       { version: '1', name: 'x', definition: { $ref: 'http://nowhere.test/schema.json' } },
-      { version: '1', name: 'x', stepIds: Array.from({ length: 1001 }, () => ids.step) },
+      { version: '1', name: 'x', stepIds: Array.from({ length: 10_001 }, () => ids.step) },
       '{"__proto__":{"polluted":true},"version":"1","name":"x"}',
       `{"version":"1","name":"x","constructor":{"prototype":{"polluted":true}}}`,
     ];
