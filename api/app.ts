@@ -1,6 +1,7 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Client, type Connection } from '@temporalio/client';
 import { postgresDataPlane } from '../activities/data/blob-store';
+import type { HistoryBudget } from '../domain/flow-types';
 import type { DataPlane } from '../activities/sdk';
 import type { EncryptionCodec } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
@@ -97,6 +98,8 @@ export interface AppDeps {
   data?: DataPlane;
   /** The built console served at /ui/; default console/dist of the project. */
   consoleDir?: string;
+  /** Manual runs and reruns continue as new past this much history per segment (default: the interpreter's). */
+  historyBudget?: HistoryBudget;
 }
 
 const BUNDLE_PATH_PREFIX = '/api/Bundle/';
@@ -188,7 +191,9 @@ function routeTable(deps: AppDeps, services: AuthServices & { metrics: ApiMetric
       entityRoutes(def.name === 'OrchestratedFlow' ? withScheduleSync(schedules) : def, crud),
     ),
     ...orchestrationRoutes(
-      new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics, dataPlane),
+      new OrchestrationService(prisma, client, orchestratorTaskQueue, services.metrics, dataPlane, {
+        ...(deps.historyBudget ? { historyBudget: deps.historyBudget } : {}),
+      }),
       prisma,
     ),
     ...sessionRoutes({

@@ -36,6 +36,10 @@ async function main(): Promise<void> {
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,
     bundleBodyLimit: config.BUNDLE_BODY_LIMIT,
+    historyBudget: {
+      ...(config.RUN_SEGMENT_MAX_EVENTS !== undefined ? { events: config.RUN_SEGMENT_MAX_EVENTS } : {}),
+      ...(config.RUN_SEGMENT_MAX_BYTES !== undefined ? { bytes: config.RUN_SEGMENT_MAX_BYTES } : {}),
+    },
     security: securityFromConfig(config),
     codec,
     data: dataPlaneFromConfig(config, prisma, codec),

@@ -72,6 +72,17 @@ const configSchema = z.object({
   BODY_LIMIT: z.string().default('1mb'),
   /** Largest bundle (`POST /api/Bundle/plan|apply`): enough for a 10,000-step flow. */
   BUNDLE_BODY_LIMIT: z.string().default('32mb'),
+  /**
+   * A run's history budget per segment (manual runs and reruns): past this many events, or bytes, of its own history
+   * a run continues as new (also when Temporal suggests it). Unset: 10,000 events, 10 MiB.
+   */
+  RUN_SEGMENT_MAX_EVENTS: z.coerce.number().int().min(100).max(50_000).optional(),
+  RUN_SEGMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(50 * 1024 * 1024)
+    .optional(),
   /** The processor type `workers/processor.ts` hosts when no argument names one (e.g. `transform`). */
   PROCESSOR: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** `true`: a processor worker whose implementation hash differs from the stored one re-registers instead of refusing. */

@@ -10,7 +10,14 @@ import { refHash } from '../../activities/sdk/data-refs';
 import { loadFlowSnapshot } from '../../activities/snapshot';
 import { definitionProblems } from '../../domain/definition';
 import { planRun } from '../../domain/flow-run';
-import type { FlowRunInput, FlowSnapshot, RunSummary, RunTrigger, StepState } from '../../domain/flow-types';
+import type {
+  FlowRunInput,
+  FlowSnapshot,
+  HistoryBudget,
+  RunSummary,
+  RunTrigger,
+  StepState,
+} from '../../domain/flow-types';
 import { changedSteps, selectRerun } from '../../domain/rerun';
 import { runSearchAttributes } from '../../domain/search-attributes';
 import {
@@ -74,6 +81,7 @@ export class OrchestrationService {
     private readonly taskQueue: string = ORCHESTRATOR_TASK_QUEUE,
     private readonly metrics?: ApiMetrics,
     private readonly data?: DataPlane,
+    private readonly options: { historyBudget?: HistoryBudget } = {},
   ) {}
 
   /**
@@ -409,6 +417,7 @@ export class OrchestrationService {
         correlationId: run.correlationId,
         trigger: run.trigger,
         ...(run.rerun ? { rerun: run.rerun } : {}),
+        ...(hasBudget(this.options.historyBudget) ? { historyBudget: this.options.historyBudget } : {}),
         ...(JSON.stringify(snapshot).length <= MAX_INLINE_SNAPSHOT_BYTES ? { snapshot } : {}),
       },
     ];
@@ -664,6 +673,9 @@ export class OrchestrationService {
 /** The visibility query for a flow's runs (IDs are validated GUIDs, so no quoting issues). */
 /** Runs as the listing shows them: not the segments of long runs that continued as new. */
 const LISTED = `ExecutionStatus != 'ContinuedAsNew'`;
+
+const hasBudget = (budget: HistoryBudget | undefined): budget is HistoryBudget =>
+  budget?.events !== undefined || budget?.bytes !== undefined;
 
 /** A described execution's run: a long run's segment names its first segment (its memo says). */
 function runOf(d: { workflowId: string; runId: string; memo?: Record<string, unknown> }) {

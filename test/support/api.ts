@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EncryptionCodec } from '../../infra/payload-codec';
+import type { HistoryBudget } from '../../domain/flow-types';
 import { testCodec } from './codec';
 import pino, { type Logger } from 'pino';
 import type { SecurityOptions } from '../../api/app';
@@ -103,6 +104,8 @@ export interface TestApiOptions {
   namespace?: string;
   /** The built console to serve at /ui/ (default: the project's console/dist). */
   consoleDir?: string;
+  /** The history budget of the runs the API starts (default: the interpreter's). */
+  historyBudget?: HistoryBudget;
 }
 
 /** Rate limits far above what any test but the rate-limit tests sends. */
@@ -142,6 +145,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       security: { ...options.security, rateLimits: { ...TEST_RATE_LIMITS, ...options.security?.rateLimits } },
       codec: options.codec ?? testCodec(),
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+      ...(options.historyBudget ? { historyBudget: options.historyBudget } : {}),
     });
   } catch (error) {
     await database.drop();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EncryptionCodec } from '../../infra/payload-codec';
+import type { HistoryBudget } from '../../domain/flow-types';
 import { dataConverter } from '../../infra/payload-keys';
 import { testCodec, testDataPlane } from './codec';
 import { Client, Connection } from '@temporalio/client';
@@ -28,6 +29,8 @@ export interface TestEngineOptions {
   logger?: Logger;
   /** The Temporal namespace of the API, the workers and the client (default: the test run's). */
   namespace?: string;
+  /** The history budget of the runs the API starts: small ones make long runs of short flows. */
+  historyBudget?: HistoryBudget;
 }
 
 export interface TestEngine {
@@ -66,6 +69,7 @@ export async function startTestEngine(
     codec,
     logger,
     namespace,
+    ...(options.historyBudget ? { historyBudget: options.historyBudget } : {}),
   });
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
