@@ -247,6 +247,14 @@ export interface Apps {
 
 export const APP_ROLES: readonly AppRole[] = ['api', 'orchestrator', 'processor-1', 'processor-2'];
 
+/** The script each role runs from the build (compose runs the same ones from the image's dist/, but the processor). */
+export const APP_SCRIPTS: Record<AppRole, string> = {
+  api: 'api/main.js',
+  orchestrator: 'workers/orchestrator.js',
+  'processor-1': 'cluster/counting-processor-worker.js',
+  'processor-2': 'cluster/counting-processor-worker.js',
+};
+
 /**
  * Runs the migrations as compose's one-shot `migrate` service does (`node <build>/scripts/migrate.js`), then makes
  * (without starting) the app roles: the API, the orchestrator and two replicas of the test processor.
@@ -272,12 +280,6 @@ export async function prepareApps(options: {
     );
 
   const apiPort = await findFreePort();
-  const scripts: Record<AppRole, string> = {
-    api: 'api/main.js',
-    orchestrator: 'workers/orchestrator.js',
-    'processor-1': 'cluster/counting-processor-worker.js',
-    'processor-2': 'cluster/counting-processor-worker.js',
-  };
   const readiness = {} as Record<AppRole, string>;
   const roles = {} as Record<AppRole, ManagedProcess>;
   for (const role of APP_ROLES) {
@@ -289,7 +291,7 @@ export async function prepareApps(options: {
     roles[role] = new ManagedProcess({
       name: role,
       command: process.execPath,
-      args: [path.join(paths.build, scripts[role])],
+      args: [path.join(paths.build, APP_SCRIPTS[role])],
       env: roleEnvironment(role, { ...options.settings, apiPort, metricsPort, adminKey: options.adminKey }),
       cwd: paths.build,
       logFile: path.join(paths.logs, `${role}.log`),
