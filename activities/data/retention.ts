@@ -4,6 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { describeCurrentSegment } from '../../infra/run-chain';
 import type { BlobRetention } from './blob-store';
 
 export interface RetentionInput {
@@ -25,7 +26,8 @@ async function closedAt(client: Client, workflowId: string, runId: string): Prom
   // The API records a large run input before the start, under a placeholder run ID.
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(runId)) return undefined;
   try {
-    const description = await client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe();
+    // A long run is closed when the segment it continued into last is.
+    const description = await describeCurrentSegment(client, workflowId, runId);
     return description.status.name === 'RUNNING' ? null : (description.closeTime ?? null);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;

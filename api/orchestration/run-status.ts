@@ -14,7 +14,7 @@ import {
 } from '../../domain/search-attributes';
 import { STATUS_QUERY } from '../../domain/task-queue';
 import { summaryFromHistory } from './history-status';
-import { describeCurrentSegment } from './run-chain';
+import { describeCurrentSegment } from '../../infra/run-chain';
 
 const QUERY_DEADLINE_MS = 5_000;
 

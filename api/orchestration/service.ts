@@ -34,7 +34,8 @@ import { ApiError, ConflictError, NotFoundError } from '../errors';
 import { translateDatabaseError } from '../prisma-errors';
 import { runInputFromHistory } from './history-status';
 import { runRecordFromHistory } from './run-record';
-import { describeCurrentSegment, withArchivedSteps } from './run-chain';
+import { describeCurrentSegment } from '../../infra/run-chain';
+import { withArchivedSteps } from './run-chain';
 import { readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 
