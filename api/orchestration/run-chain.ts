@@ -19,7 +19,8 @@ export async function withArchivedSteps(
     for (const state of states) byStep.set(state.stepId, state);
   return {
     ...summary,
-    steps: summary.steps.map((step) => (step.archived ? (byStep.get(step.stepId) ?? step) : step)),
+    // A stub whose archive expired with the run's data stays as it is (name and status), unmarked.
+    steps: summary.steps.map(({ archived, ...step }) => (archived ? (byStep.get(step.stepId) ?? step) : step)),
     segments: { count: summary.segments!.count },
   };
 }

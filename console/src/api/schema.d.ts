@@ -1633,7 +1633,7 @@ export interface components {
       name: string;
       /** @default  */
       description: string;
-      /** @description The steps of the DAG, in order; next steps must stay inside. */
+      /** @description The steps of the DAG, in order (at most 10,000); next steps must stay inside. */
       stepIds: string[];
       /** @description Set by the server; ignored in a request body. */
       readonly id?: unknown;
@@ -2010,6 +2010,10 @@ export interface components {
           };
         }[];
       };
+      /** @description A long run that continued as new: how many Temporal executions (segments) it has so far. The run keeps its first run ID; steps are whole. */
+      segments?: {
+        count: number;
+      };
     };
     RunListItem: {
       runId: string;
@@ -2028,6 +2032,8 @@ export interface components {
         runId: string;
         fromStepId?: string;
       };
+      /** @description A long run that continued as new: its segments so far (listed once, by its first run ID). */
+      segments?: number;
     };
   };
   responses: never;
