@@ -223,7 +223,9 @@ export async function status(
 function printRun(ctx: Context, flow: string, current: RunSummary): void {
   const trigger = current.rerunOf ? `rerun of ${current.rerunOf.runId}` : current.trigger;
   ctx.out.line(
-    `Run ${current.runId} of ${flow}: ${current.status} (${trigger}, started ${current.startedAt})`,
+    `Run ${current.runId} of ${flow}: ${current.status} (${trigger}, started ${current.startedAt}${
+      current.segments ? `, ${current.segments.count} segments` : ''
+    })`,
   );
   if (current.paused) ctx.out.line(`  ${pausedText(current.paused)}`);
   for (const step of current.steps) ctx.out.line(stepLine(ctx, step));
