@@ -20,7 +20,39 @@ export async function withArchivedSteps(
   return {
     ...summary,
     // A stub whose archive expired with the run's data stays as it is (name and status), unmarked.
-    steps: summary.steps.map(({ archived, ...step }) => (archived ? (byStep.get(step.stepId) ?? step) : step)),
+    steps: summary.steps.map(({ archived, ...step }) =>
+      archived ? (byStep.get(step.stepId) ?? step) : step,
+    ),
     segments: { count: summary.segments!.count },
   };
+}
+
+/**
+ * The archives read lately, by hash, newest last: they never change, so a long run's status, polled every second,
+ * reads each once. Bounded by count (an archive is a segment's steps: a few hundred KB); an expired one ([]) is not
+ * kept.
+ */
+export class ArchiveCache {
+  private readonly entries = new Map<string, Promise<StepState[]>>();
+
+  constructor(private readonly max = 64) {}
+
+  get(hash: string, read: () => Promise<StepState[]>): Promise<StepState[]> {
+    let entry = this.entries.get(hash);
+    if (entry) this.entries.delete(hash);
+    else
+      entry = read().then(
+        (states) => {
+          if (states.length === 0) this.entries.delete(hash);
+          return states;
+        },
+        (error: unknown) => {
+          this.entries.delete(hash);
+          throw error;
+        },
+      );
+    this.entries.set(hash, entry);
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return entry;
+  }
 }

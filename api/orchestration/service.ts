@@ -35,9 +35,10 @@ import { translateDatabaseError } from '../prisma-errors';
 import { runInputFromHistory } from './history-status';
 import { runRecordFromHistory } from './run-record';
 import { describeCurrentSegment } from '../../infra/run-chain';
-import { withArchivedSteps } from './run-chain';
+import { ArchiveCache, withArchivedSteps } from './run-chain';
 import { readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
+import { StartDefinitions } from './start-definition';
 
 /** Definitions up to this size travel in the run's input (Temporal's payload limit is 2 MB). */
 const MAX_INLINE_SNAPSHOT_BYTES = 256 * 1024;
@@ -76,6 +77,9 @@ export interface RerunStarted extends StartedRun {
 
 /** Starts, stops and reads runs of orchestrated flows on Temporal. */
 export class OrchestrationService {
+  /** What starts load, and each flow's validated definition (made on the first start). */
+  private startDefinitions?: StartDefinitions;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly client: Client,
@@ -84,6 +88,9 @@ export class OrchestrationService {
     private readonly data?: DataPlane,
     private readonly options: { historyBudget?: HistoryBudget } = {},
   ) {}
+
+  /** Archives never change (content-addressed): a running long run's status reads each once, not every poll. */
+  private readonly archives = new ArchiveCache();
 
   /**
    * Starts a manual run. One manual run per flow may be open: Temporal enforces it through the stable workflow ID
@@ -120,9 +127,12 @@ export class OrchestrationService {
         };
     }
 
-    const snapshot = await this.db(() => loadFlowSnapshot(this.prisma, orchestratedFlowId));
-    if (!snapshot) throw new NotFoundError('OrchestratedFlow', orchestratedFlowId);
-    this.assertRunnable(snapshot);
+    // One query; a definition unchanged since the flow's last start keeps its snapshot and validation.
+    this.startDefinitions ??= new StartDefinitions(this.prisma);
+    const definition = await this.db(() => this.startDefinitions!.load(orchestratedFlowId));
+    if (!definition) throw new NotFoundError('OrchestratedFlow', orchestratedFlowId);
+    this.assertRunnable(definition.snapshot, definition.problems);
+    const snapshot = definition.snapshot;
 
     let started: StartedRun;
     try {
@@ -130,6 +140,7 @@ export class OrchestrationService {
         trigger: 'manual',
         input: options.input,
         correlationId: options.correlationId,
+        snapshotJsonLength: definition.jsonLength,
         ...(key ? { memo: { idempotencyKey: key } } : {}),
       });
     } catch (error) {
@@ -322,32 +333,55 @@ export class OrchestrationService {
         status: 'Running',
       };
     }
-    const handle = this.client.workflow.getHandle(target.workflowId, target.segment, { followRuns: false });
     const closed = (status: string) =>
       new ConflictError('RunClosed', `Run ${target.runId} is ${status}: only an open run can be ${action}d`, [
         { field: 'runId', rule: 'open', message: `the run is ${status}` },
       ]);
     if (target.status !== 'Running') throw closed(target.status);
-    try {
-      const summary = await this.temporal(() =>
-        handle.executeUpdate<RunSummary, [typeof request]>(
-          action === 'pause' ? PAUSE_UPDATE : RESUME_UPDATE,
-          {
-            args: [request],
-          },
-        ),
-      );
-      return withDataLinks(summary);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw closed('closed');
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        const type = error.cause.type ?? 'Refused';
-        throw new ConflictError(type, `The run refused to ${action}: ${error.cause.message}`, [
-          { field: 'runId', rule: action === 'pause' ? 'notPaused' : 'paused', message: error.cause.message },
-        ]);
+    for (let attempt = 1; ; attempt++) {
+      const handle = this.client.workflow.getHandle(target.workflowId, target.segment, { followRuns: false });
+      try {
+        const summary = await this.temporal(() =>
+          handle.executeUpdate<RunSummary, [typeof request]>(
+            action === 'pause' ? PAUSE_UPDATE : RESUME_UPDATE,
+            { args: [request] },
+          ),
+        );
+        return withDataLinks(await this.whole(summary));
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+          const type = error.cause.type ?? 'Refused';
+          throw new ConflictError(type, `The run refused to ${action}: ${error.cause.message}`, [
+            {
+              field: 'runId',
+              rule: action === 'pause' ? 'notPaused' : 'paused',
+              message: error.cause.message,
+            },
+          ]);
+        }
+        // A long run may have continued as new while the Update was on its way: send it to the segment it is at.
+        const next = attempt < 3 ? await this.continuedSegment(target.workflowId, target.segment) : undefined;
+        if (next === undefined) {
+          if (error instanceof WorkflowNotFoundError) throw closed('closed');
+          throw error;
+        }
+        target.segment = next;
       }
-      throw error;
     }
+  }
+
+  /** The open segment a run continued into since `segment` was described (undefined: it did not, or it closed). */
+  private async continuedSegment(
+    workflowId: string,
+    segment: string | undefined,
+  ): Promise<string | undefined> {
+    const now = await this.temporal(() =>
+      segment
+        ? describeCurrentSegment(this.client, workflowId, segment)
+        : this.client.workflow.getHandle(workflowId).describe(),
+    ).catch(() => undefined);
+    if (now?.status.name !== 'RUNNING' || (segment !== undefined && now.runId === segment)) return undefined;
+    return now.runId;
   }
 
   /**
@@ -383,8 +417,7 @@ export class OrchestrationService {
   }
 
   /** @throws ApiError 422 InvalidDefinition naming each problem. */
-  private assertRunnable(snapshot: FlowSnapshot): void {
-    const problems = definitionProblems(snapshot);
+  private assertRunnable(snapshot: FlowSnapshot, problems = definitionProblems(snapshot)): void {
     if (problems.length > 0)
       throw new ApiError(
         422,
@@ -405,6 +438,8 @@ export class OrchestrationService {
       trigger: RunTrigger;
       correlationId: string;
       memo?: Record<string, unknown>;
+      /** The snapshot's JSON length, when the caller knows it already. */
+      snapshotJsonLength?: number;
     },
   ): Promise<StartedRun> {
     const workflowId = manualRunWorkflowId(orchestratedFlowId);
@@ -419,7 +454,9 @@ export class OrchestrationService {
         trigger: run.trigger,
         ...(run.rerun ? { rerun: run.rerun } : {}),
         ...(hasBudget(this.options.historyBudget) ? { historyBudget: this.options.historyBudget } : {}),
-        ...(JSON.stringify(snapshot).length <= MAX_INLINE_SNAPSHOT_BYTES ? { snapshot } : {}),
+        ...((run.snapshotJsonLength ?? JSON.stringify(snapshot).length) <= MAX_INLINE_SNAPSHOT_BYTES
+          ? { snapshot }
+          : {}),
       },
     ];
     try {
@@ -546,18 +583,25 @@ export class OrchestrationService {
   /** A run's summary whole: a long run's archived steps read back from the blob store. */
   private async summaryOf(workflowId: string, runId: string): Promise<RunSummary> {
     const summary = await this.temporal(() => readRunSummary(this.client, workflowId, runId));
-    return withArchivedSteps(summary, async (hash) => {
-      if (!this.data)
-        throw new ApiError(503, 'NoBlobStore', 'the blob store holding this run is not configured');
-      try {
-        const { bytes } = await this.db(() => this.data!.store.get(hash));
-        return JSON.parse(bytes.toString('utf8')) as StepState[];
-      } catch (error) {
-        // Expired with the run's data: its steps stay as the segment listed them (name and status).
-        if (error instanceof BlobUnavailableError) return [];
-        throw error;
-      }
-    });
+    return this.whole(summary);
+  }
+
+  /** A summary with a long run's archived steps read back. */
+  private whole(summary: RunSummary): Promise<RunSummary> {
+    return withArchivedSteps(summary, (hash) => this.archives.get(hash, () => this.readArchive(hash)));
+  }
+
+  /** An archive's states; [] when it expired with the run's data (its steps stay as the segment listed them). */
+  private async readArchive(hash: string): Promise<StepState[]> {
+    if (!this.data)
+      throw new ApiError(503, 'NoBlobStore', 'the blob store holding this run is not configured');
+    try {
+      const { bytes } = await this.db(() => this.data!.store.get(hash));
+      return JSON.parse(bytes.toString('utf8')) as StepState[];
+    } catch (error) {
+      if (error instanceof BlobUnavailableError) return [];
+      throw error;
+    }
   }
 
   /**

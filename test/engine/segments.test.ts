@@ -212,6 +212,11 @@ describe('long runs continue as new', () => {
     assert.equal(paused.status, 200, JSON.stringify(paused.body));
     assert.equal(paused.body.status, 'Paused');
     assert.equal(paused.body.runId, runId);
+    assert.equal(paused.body.steps.length, 60);
+    assert.ok(
+      paused.body.steps.every((s) => s.archived === undefined),
+      'the answer is the whole run: archived steps read back',
+    );
     const resumed = await engine.api.request<RunSummary>(
       'POST',
       `/api/Orchestration/resume/${flow.flowId}?runId=${runId}`,
