@@ -392,17 +392,24 @@ export class OrchestrationService {
   async stop(orchestratedFlowId: string, terminate: boolean, compensate = false) {
     const stopped: string[] = [];
     for (const run of await this.openRuns(orchestratedFlowId)) {
-      const handle = this.client.workflow.getHandle(run.workflowId, run.segmentRunId, { followRuns: false });
-      try {
-        await this.temporal(async () => {
-          if (terminate) return handle.terminate('stopped through the API');
-          if (compensate) await handle.signal(COMPENSATE_ON_STOP_SIGNAL);
-          return handle.cancel();
-        });
-        stopped.push(run.runId);
-      } catch (error) {
-        // The visibility store lags: a run it still lists as Running may have closed meanwhile.
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      let segment = run.segmentRunId;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const handle = this.client.workflow.getHandle(run.workflowId, segment, { followRuns: false });
+        try {
+          await this.temporal(async () => {
+            if (terminate) return handle.terminate('stopped through the API');
+            if (compensate) await handle.signal(COMPENSATE_ON_STOP_SIGNAL);
+            return handle.cancel();
+          });
+          stopped.push(run.runId);
+          break;
+        } catch (error) {
+          // The visibility store lags: a run it still lists as Running may have closed meanwhile. A long run may
+          // have continued as new: then the stop goes to the segment it is at.
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          segment = segment && (await this.continuedSegment(run.workflowId, segment));
+          if (segment === undefined) break;
+        }
       }
     }
     if (stopped.length === 0)
