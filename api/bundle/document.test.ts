@@ -108,6 +108,43 @@ describe('bundle documents', () => {
     );
   });
 
+  it('checks a 10,000-step chain in one workflow (no recursion limit, no quadratic scans)', () => {
+    const n = 10_000;
+    const name = (i: number) => `s${i}`;
+    const chain = Array.from({ length: n }, (_, i) => ({
+      kind: 'Step',
+      name: name(i),
+      version: '1',
+      processor: 'p@1',
+      next: [`${name((i + 1) % n)}@1`],
+    }));
+    const cyclic = checkBundle(chain, { offline: true });
+    assert.deepEqual(
+      cyclic.problems.map((p) => [p.document, p.rule]),
+      [[0, 'acyclic']],
+    );
+    assert.ok(cyclic.problems[0]?.message.endsWith(`${name(n - 1)}@1 → ${name(0)}@1`));
+    chain[n - 1]!.next = [];
+    const steps = chain.map((s) => `${s.name}@1`);
+    const begin = Date.now();
+    const checked = checkBundle([...chain, { kind: 'Workflow', name: 'w', version: '1', steps }], {
+      offline: true,
+    });
+    assert.deepEqual(checked.problems, []);
+    assert.equal(checked.checked?.length, n + 1);
+    assert.ok(Date.now() - begin < 20_000, `${Date.now() - begin} ms`);
+    const twice = checkBundle(
+      [...chain, { kind: 'Workflow', name: 'w', version: '1', steps: [...steps, 's5@1'] }],
+      {
+        offline: true,
+      },
+    );
+    assert.deepEqual(
+      twice.problems.map((p) => [p.field, p.message]),
+      [[`steps[${n}]`, 'lists s5@1 twice']],
+    );
+  });
+
   it('resolves stored candidates and names a missing one on the server', () => {
     const docs = [
       {

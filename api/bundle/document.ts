@@ -264,7 +264,13 @@ function readReference(
     return { problem: `must be a list of name@version of ${reference.targets.join(' or ')}` };
   const bad = value.findIndex((item) => typeof item !== 'string' || !parseRef(item));
   if (bad >= 0) return { problem: syntax, field: `${refPath(reference)}[${bad}]` };
-  const duplicate = value.findIndex((item, i) => value.indexOf(item) !== i);
+  // The first item listed before (a Set, not indexOf: a workflow lists up to 10,000 steps).
+  const listed = new Set<unknown>();
+  const duplicate = value.findIndex((item) => {
+    if (listed.has(item)) return true;
+    listed.add(item);
+    return false;
+  });
   if (duplicate >= 0)
     return {
       problem: `lists ${String(value[duplicate])} twice`,
@@ -349,32 +355,53 @@ export function bundleGraphProblems(documents: readonly BundleDocument[]): Bundl
       steps.set(ref, { id: ref, name: doc.name, nextStepIds: Array.isArray(next) ? next : [], doc });
     }
   const problems: BundleProblem[] = [];
-  // A cycle through `next` among the bundle's steps, wherever they belong.
+  // A cycle through `next` among the bundle's steps, wherever they belong. Depth-first without recursion: a chain
+  // of 10,000 steps is 10,000 deep.
   const state = new Map<string, 'visiting' | 'done'>();
   const reported = new Set<string>();
-  const visit = (ref: string, path: string[]) => {
-    if (state.get(ref) === 'done') return;
-    if (state.get(ref) === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(ref)), ref];
-      const doc = steps.get(ref)!.doc;
-      if (!reported.has(ref)) {
-        reported.add(ref);
-        problems.push({
-          document: doc.index,
-          kind: 'Step',
-          ref,
-          field: 'next',
-          rule: 'acyclic',
-          message: `the steps form a cycle through next: ${cycle.join(' → ')}`,
-        });
+  const visit = (root: string) => {
+    if (state.has(root)) return;
+    /** The steps being visited, root first, each with where it is in its own `next`. */
+    const path: string[] = [];
+    const positions: number[] = [];
+    const enter = (ref: string) => {
+      state.set(ref, 'visiting');
+      path.push(ref);
+      positions.push(0);
+    };
+    enter(root);
+    while (path.length > 0) {
+      const ref = path[path.length - 1]!;
+      const position = positions[positions.length - 1]!;
+      const nextStepIds = steps.get(ref)!.nextStepIds;
+      if (position >= nextStepIds.length) {
+        state.set(ref, 'done');
+        path.pop();
+        positions.pop();
+        continue;
       }
-      return;
+      positions[positions.length - 1] = position + 1;
+      const next = nextStepIds[position]!;
+      if (!steps.has(next) || state.get(next) === 'done') continue;
+      if (state.get(next) === 'visiting') {
+        const cycle = [...path.slice(path.indexOf(next)), next];
+        if (!reported.has(next)) {
+          reported.add(next);
+          problems.push({
+            document: steps.get(next)!.doc.index,
+            kind: 'Step',
+            ref: next,
+            field: 'next',
+            rule: 'acyclic',
+            message: `the steps form a cycle through next: ${cycle.join(' → ')}`,
+          });
+        }
+        continue;
+      }
+      enter(next);
     }
-    state.set(ref, 'visiting');
-    for (const next of steps.get(ref)!.nextStepIds) if (steps.has(next)) visit(next, [...path, ref]);
-    state.set(ref, 'done');
   };
-  for (const ref of steps.keys()) visit(ref, []);
+  for (const ref of steps.keys()) visit(ref);
   if (problems.length > 0) return problems;
   for (const doc of documents) {
     if (doc.kind !== 'Workflow' || !Array.isArray(doc.refs.steps)) continue;
