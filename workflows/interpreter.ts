@@ -223,6 +223,11 @@ const UNTOLD =
   'abandoned: the run was stopped; the step has no heartbeat timeout, so its processor cannot be told (it may still be running)';
 
 export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> {
+  // Runs from patch `continue-as-new` on have every earlier patch too: that one marker stands for all of them, so a
+  // run records one patch marker (and one TemporalChangeVersion upsert) instead of one per patch. Runs recorded
+  // before it ask for the patches they have, in the order they always did.
+  const modern = patched(SEGMENTS_PATCH);
+  const has = (patch: string) => modern || patched(patch);
   const info = workflowInfo();
   const continued = input.continued;
   // A long run's identity is its first segment: status, data ownership and reruns all name that run.
@@ -232,7 +237,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   // Runs started with one — every manual run, and every run recorded before schedules existed — issue exactly the
   // commands they always did.
   const correlationId =
-    input.correlationId ?? (patched(CORRELATION_FROM_RUN_PATCH) ? info.firstExecutionRunId : uuid4());
+    input.correlationId ?? (has(CORRELATION_FROM_RUN_PATCH) ? info.firstExecutionRunId : uuid4());
   if (input.correlationId === undefined)
     upsertSearchAttributes([{ key: CORRELATION_ID_ATTRIBUTE, value: correlationId }]);
   const base = {
@@ -302,7 +307,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     pauseUpdate,
     (request) => {
       paused = { by: request.by, at: now(), ...(request.reason ? { reason: request.reason } : {}) };
-      if (patched(PAUSE_MEMO_PATCH)) upsertMemo({ paused });
+      if (has(PAUSE_MEMO_PATCH)) upsertMemo({ paused });
       log.info('run paused', { ...logged, by: request.by });
       return summary();
     },
@@ -319,7 +324,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     resumeUpdate,
     (request) => {
       paused = undefined;
-      if (patched(PAUSE_MEMO_PATCH)) upsertMemo({ paused: null });
+      if (has(PAUSE_MEMO_PATCH)) upsertMemo({ paused: null });
       log.info('run resumed', { ...logged, by: request.by });
       wake();
       return summary();
@@ -344,7 +349,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     return summary();
   };
 
-  const segmented = patched(SEGMENTS_PATCH);
+  const segmented = modern;
   const owner = { workflowId: info.workflowId, runId };
   const { snapshot, ref: snapshotRef } = await runDefinition(input, segmented, owner);
   loaded.snapshot = snapshot;
@@ -370,9 +375,9 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   const runPlan = planRun(snapshot);
   loaded.plan = runPlan;
   states = initialStepStates(runPlan);
-  const traced = patched(DECISION_TRACE_PATCH);
-  const waitsOnStop = patched(STOP_WAITS_PATCH);
-  const runControl = patched(RUN_CONTROL_PATCH);
+  const traced = has(DECISION_TRACE_PATCH);
+  const waitsOnStop = has(STOP_WAITS_PATCH);
+  const runControl = has(RUN_CONTROL_PATCH);
   // The flow's own limit (from its definition) wins over the starter's, which wins over the default.
   const maxConcurrent =
     snapshot.maxConcurrentSteps ?? input.maxConcurrentSteps ?? DEFAULT_MAX_CONCURRENT_STEPS;
@@ -436,7 +441,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     setState(stepId, { status: 'Running', startedAt: now(), attempts: 1 });
     const { input: stepData, previous: allPrevious } = stepInput(runPlan, states, stepId, input.input);
     // Each output travels once: previous[] points into input instead of repeating it (the SDK restores it).
-    const previous = patched(STEP_DATA_ONCE_PATCH)
+    const previous = has(STEP_DATA_ONCE_PATCH)
       ? withoutRepeatedOutputs(runPlan, stepId, allPrevious)
       : allPrevious;
     const invocation: StepInvocation = {

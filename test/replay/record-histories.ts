@@ -29,7 +29,8 @@ import { unique } from '../support/fixtures';
  * decided step's trace in status (patch `decision-trace`). v5: run control (patches `correlation-id-from-run`,
 `stop-waits-for-steps`, `run-control`): a paused and resumed run, a rerun, a for-each step, a saga. v6: long runs
  * (patch `continue-as-new`): every scenario again, a scheduled run loading its definition in pages, and a chain that
- * continues as new, one file per segment (`segmented-1`, `segmented-2`, …).
+ * continues as new, one file per segment (`segmented-1`, `segmented-2`, …). From v6 on a run records one patch
+ * marker, which stands for every earlier patch.
  */
 const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v6');
 const P = `replay-${unique()}`;

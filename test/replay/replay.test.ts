@@ -62,7 +62,7 @@ describe('replay of recorded interpreter histories', () => {
       'unhandled-failure',
     ];
     // v6 adds a long run, one history per segment.
-    const v6 = [...v5.slice(0, 9), ...[1, 2, 3, 4, 5].map((n) => `segmented-${n}`), 'unhandled-failure'];
+    const v6 = [...v5.slice(0, 9), ...[1, 2, 3, 4].map((n) => `segmented-${n}`), 'unhandled-failure'];
     const named = (generation: string, scenarios: string[]) => scenarios.map((n) => `${generation}/${n}`);
     assert.deepEqual(
       (await histories()).map((h) => h.name),
@@ -101,11 +101,11 @@ describe('replay of recorded interpreter histories', () => {
     });
   });
 
-  it('records long runs from v6 on: segments that continue as new, a definition loaded in pages', async () => {
+  it('records long runs from v6 on: segments that continue as new, a definition loaded in pages, one patch marker', async () => {
     const converter = loadDataConverter(dataConverter(fixtureCodec));
     const all = await histories();
     const eventsOf = (name: string) => all.find((h) => h.name === name)?.history.events ?? [];
-    for (const n of [1, 2, 3, 4]) {
+    for (const n of [1, 2, 3]) {
       const next = eventsOf(`v6/segmented-${n}`).at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       assert.ok(next, `segment ${n} continued as new`);
       const started = eventsOf(`v6/segmented-${n + 1}`)[0]?.workflowExecutionStartedEventAttributes;
@@ -114,11 +114,11 @@ describe('replay of recorded interpreter histories', () => {
       const input = (await decodeArrayFromPayloads(converter, started?.input?.payloads))[0] as FlowRunInput;
       assert.equal(input.continued?.segment, n + 1);
     }
-    const completed = eventsOf('v6/segmented-5').at(-1)?.workflowExecutionCompletedEventAttributes;
+    const completed = eventsOf('v6/segmented-4').at(-1)?.workflowExecutionCompletedEventAttributes;
     const last = (await decodeArrayFromPayloads(converter, completed?.result?.payloads))[0] as RunSummary;
     assert.equal(last.status, 'Completed');
-    assert.equal(last.segments?.count, 5);
-    assert.equal(last.segments?.archives?.length, 4);
+    assert.equal(last.segments?.count, 4);
+    assert.equal(last.segments?.archives?.length, 3);
     const first = eventsOf('v6/segmented-1')[0]?.workflowExecutionStartedEventAttributes;
     assert.equal(last.runId, first?.firstExecutionRunId, "the run keeps its first segment's ID");
     assert.deepEqual(
@@ -135,6 +135,11 @@ describe('replay of recorded interpreter histories', () => {
       .filter((meta) => meta)
       .map((meta) => defaultPayloadConverter.fromPayload<{ activity_type?: string }>(meta!).activity_type);
     assert.deepEqual(loaded, ['loadSnapshotPage']);
+    // One patch marker per run from v6 on (it stands for every earlier patch); v5 recorded one per patch.
+    const patches = (name: string) =>
+      eventsOf(name).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+    assert.equal(patches('v6/chain'), 1);
+    assert.equal(patches('v5/chain'), 4);
   });
 
   it('records the run-control features from v5 on', async () => {
