@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { guid, nonEmptyGuidList } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { Db, EntityDefinition } from './definition';
 import { existingIds } from './references';
 
@@ -34,11 +34,17 @@ export const assignmentEntity: EntityDefinition<Input, Row, z.output<typeof outp
   output,
   model: (db) => db.assignment,
   include,
-  toDto: (row) => ({
-    ...baseDto(row),
-    stepId: row.stepId,
-    entityIds: row.entities.map((e) => (e.addressId ?? e.deliveryId)!),
-  }),
+  idListSql: {
+    relation: 'entities',
+    table: 'assignment_entity',
+    owner: 'assignment_id',
+    columns: { addressId: 'address_id', deliveryId: 'delivery_id' },
+  },
+  toDto: (row) =>
+    entityDto(row, {
+      stepId: row.stepId,
+      entityIds: row.entities.map((e) => (e.addressId ?? e.deliveryId)!),
+    }),
   createData: async (i, actor, db) => ({
     ...baseCreate(i, actor),
     stepId: i.stepId,

@@ -50,7 +50,7 @@ export interface BaseRow {
 }
 
 /** Maps the base columns of a row to the API's base fields. */
-export function baseDto(row: BaseRow) {
+export function baseDto(row: BaseRow): BaseDto {
   return {
     id: row.id,
     version: row.version,
@@ -61,6 +61,26 @@ export function baseDto(row: BaseRow) {
     createdBy: row.createdBy,
     updatedBy: row.updatedBy,
   };
+}
+
+export interface BaseDto {
+  id: string;
+  version: string;
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+/**
+ * An entity's DTO: the base fields, then its own. Built with `Object.assign`, not `{ ...baseDto(row), ...own }`: V8
+ * (Node 20) makes an object spread followed by more properties about 15× slower per row (measured: 22 µs against
+ * 1.9 µs per Step on these machines), which was most of a list's CPU (bench/README.md, "API speed").
+ */
+export function entityDto<Own extends object>(row: BaseRow, own: Own): BaseDto & Own {
+  return Object.assign(baseDto(row), own);
 }
 
 /** Base columns of a create. */

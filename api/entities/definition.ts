@@ -44,6 +44,18 @@ export interface WriteChange<Row> {
   after?: Row;
 }
 
+/**
+ * An entity's ordered ID list (what its `include` loads) as SQL, so hot reads fetch the row and the list in one
+ * statement (api/crud-reads.ts): the relation's name on the row, its join table, the join table's column that names
+ * the owner, and the columns each list entry carries (its Prisma field → column).
+ */
+export interface IdListSql {
+  relation: string;
+  table: string;
+  owner: string;
+  columns: Readonly<Record<string, string>>;
+}
+
 /** A specialized lookup route: `GET /api/{Entity}/{segment}/{param}`. */
 export interface Lookup {
   segment: string;
@@ -71,6 +83,8 @@ export interface EntityDefinition<Input = unknown, Row = unknown, Dto = unknown>
   keyHasConnectionString?: boolean;
   model(db: Db): ModelDelegate;
   include?: object;
+  /** `include` as SQL, for the reads in one statement (api/crud-reads.ts); set exactly when `include` is. */
+  idListSql?: IdListSql;
   toDto(row: Row): Dto;
   /** Prisma `data` of a create; may read the database (inside the write transaction). */
   createData(input: Input, actor: string, db: Db): object | Promise<object>;

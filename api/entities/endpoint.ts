@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { MASK } from '../masking';
 import { guid, typeError } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { Db, EntityDefinition, ModelDelegate } from './definition';
 
 /**
@@ -51,12 +51,12 @@ function endpointEntity(
     output,
     keyHasConnectionString: true,
     model,
-    toDto: (row) => ({
-      ...baseDto(row),
-      connectionString: row.connectionString,
-      configuration: row.configuration as Record<string, string>,
-      schemaId: row.schemaId,
-    }),
+    toDto: (row) =>
+      entityDto(row, {
+        connectionString: row.connectionString,
+        configuration: row.configuration as Record<string, string>,
+        schemaId: row.schemaId,
+      }),
     maskSecrets: (dto, masker) => ({
       ...dto,
       connectionString: masker.maskConnectionString(dto.connectionString),

@@ -10,7 +10,7 @@ import {
   temporalCronProblem,
 } from '../schedules/spec';
 import { guid, guidList, typeError } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
 /** The engine's limit on a run's steps running at once when the flow sets none (workflows/interpreter.ts). */
@@ -119,17 +119,23 @@ export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeo
   output,
   model: (db) => db.orchestratedFlow,
   include,
-  toDto: (row) => ({
-    ...baseDto(row),
-    workflowId: row.workflowId,
-    assignmentIds: row.assignments.map((a) => a.assignmentId),
-    cronExpression: row.cronExpression,
-    isScheduleEnabled: row.isScheduleEnabled,
-    timezone: row.timezone,
-    overlapPolicy: row.overlapPolicy,
-    catchupWindowMs: row.catchupWindowMs,
-    maxConcurrentSteps: row.maxConcurrentSteps,
-  }),
+  idListSql: {
+    relation: 'assignments',
+    table: 'orchestrated_flow_assignment',
+    owner: 'orchestrated_flow_id',
+    columns: { assignmentId: 'assignment_id' },
+  },
+  toDto: (row) =>
+    entityDto(row, {
+      workflowId: row.workflowId,
+      assignmentIds: row.assignments.map((a) => a.assignmentId),
+      cronExpression: row.cronExpression,
+      isScheduleEnabled: row.isScheduleEnabled,
+      timezone: row.timezone,
+      overlapPolicy: row.overlapPolicy,
+      catchupWindowMs: row.catchupWindowMs,
+      maxConcurrentSteps: row.maxConcurrentSteps,
+    }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i), assignments: { create: links(i) } }),
   updateData: (i, actor) => ({
     ...baseUpdate(i, actor),

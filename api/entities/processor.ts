@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { processorTaskQueue } from '../../domain/task-queue';
 import { Prisma } from '../../prisma/client';
 import { guid, typeError } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { retryPolicy, stepTimeouts } from './step';
 
@@ -75,17 +75,17 @@ export const processorEntity: EntityDefinition<Input, Row, z.output<typeof outpu
   output,
   derivedFields: ['taskQueue'],
   model: (db) => db.processor,
-  toDto: (row) => ({
-    ...baseDto(row),
-    inputSchemaId: row.inputSchemaId,
-    outputSchemaId: row.outputSchemaId,
-    implementationHash: row.implementationHash,
-    retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
-    timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
-    maxActivitiesPerSecond: row.maxActivitiesPerSecond,
-    maxConcurrentActivities: row.maxConcurrentActivities,
-    taskQueue: processorTaskQueue(row.name, row.version),
-  }),
+  toDto: (row) =>
+    entityDto(row, {
+      inputSchemaId: row.inputSchemaId,
+      outputSchemaId: row.outputSchemaId,
+      implementationHash: row.implementationHash,
+      retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
+      timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
+      maxActivitiesPerSecond: row.maxActivitiesPerSecond,
+      maxConcurrentActivities: row.maxConcurrentActivities,
+      taskQueue: processorTaskQueue(row.name, row.version),
+    }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i) }),
   updateData: (i, actor) => ({ ...baseUpdate(i, actor), ...columns(i) }),
   references: (i) => [

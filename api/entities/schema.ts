@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkJsonSchema } from '../../domain/json-schema';
 import type { Prisma } from '../../prisma/client';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 
 /** A JSON Schema document; a string holding JSON is accepted too (the spec stores the definition as text). */
@@ -43,7 +43,7 @@ export const schemaEntity: EntityDefinition<Input, Row, z.output<typeof output>>
   input,
   output,
   model: (db) => db.schema,
-  toDto: (row) => ({ ...baseDto(row), definition: row.definition }),
+  toDto: (row) => entityDto(row, { definition: row.definition }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), definition: i.definition as Prisma.InputJsonValue }),
   updateData: (i, actor) => ({ ...baseUpdate(i, actor), definition: i.definition as Prisma.InputJsonValue }),
   references: () => [],

@@ -11,7 +11,7 @@ import {
 import { Prisma } from '../../prisma/client';
 import { ConflictError, ValidationError, type ProblemDetail } from '../errors';
 import { guid, guidList, typeError } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
@@ -179,17 +179,23 @@ export const stepEntity: EntityDefinition<Input, Row, z.output<typeof output>> =
   output,
   model: (db) => db.step,
   include,
-  toDto: (row) => ({
-    ...baseDto(row),
-    processorId: row.processorId,
-    nextStepIds: row.next.map((n) => n.nextStepId),
-    entryCondition: row.entryCondition,
-    configuration: (row.configuration as Record<string, unknown> | null) ?? null,
-    retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
-    timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
-    forEach: forEachOf(row),
-    compensation: compensationOf(row),
-  }),
+  idListSql: {
+    relation: 'next',
+    table: 'step_next',
+    owner: 'step_id',
+    columns: { nextStepId: 'next_step_id' },
+  },
+  toDto: (row) =>
+    entityDto(row, {
+      processorId: row.processorId,
+      nextStepIds: row.next.map((n) => n.nextStepId),
+      entryCondition: row.entryCondition,
+      configuration: (row.configuration as Record<string, unknown> | null) ?? null,
+      retryPolicy: (row.retryPolicy as z.output<typeof retryPolicy> | null) ?? null,
+      timeouts: (row.timeouts as z.output<typeof stepTimeouts> | null) ?? null,
+      forEach: forEachOf(row),
+      compensation: compensationOf(row),
+    }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), ...columns(i), next: { create: edges(i) } }),
   updateData: (i, actor) => ({
     ...baseUpdate(i, actor),

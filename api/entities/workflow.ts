@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { ValidationError } from '../errors';
 import { workflowStepIdList } from '../validation';
-import { baseCreate, baseDto, baseInput, baseOutput, baseUpdate } from './base';
+import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
 import type { EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
@@ -34,7 +34,7 @@ export const workflowEntity: EntityDefinition<Input, Row, z.output<typeof output
     owner: 'workflow_id',
     columns: { stepId: 'step_id' },
   },
-  toDto: (row) => ({ ...baseDto(row), stepIds: row.steps.map((s) => s.stepId) }),
+  toDto: (row) => entityDto(row, { stepIds: row.steps.map((s) => s.stepId) }),
   createData: (i, actor) => ({ ...baseCreate(i, actor), steps: { create: members(i) } }),
   updateData: (i, actor) => ({ ...baseUpdate(i, actor), steps: { deleteMany: {}, create: members(i) } }),
   references: (i) => [{ field: 'stepIds', ids: i.stepIds, targets: ['Step'] }],
