@@ -48,8 +48,13 @@ export function requestContext(logger: Logger, metrics?: ApiMetrics): RequestHan
     res.setHeader(CORRELATION_HEADER, correlationId);
     res.locals.correlationId = correlationId;
     res.locals.actor = 'anonymous';
-    const log = logger.child({ correlationId });
-    res.locals.log = log;
+    // The request's logger, made when something logs through it: most requests only log their one line below.
+    let log: Logger | undefined;
+    Object.defineProperty(res.locals, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ correlationId })),
+    });
     trace.getActiveSpan()?.setAttribute(CORRELATION_ID_SPAN_ATTRIBUTE, correlationId);
     // The HTTP instrumentation names its span `<method> <route>` from this when the span ends.
     const rpc = getRPCMetadata(context.active());
@@ -65,8 +70,9 @@ export function requestContext(logger: Logger, metrics?: ApiMetrics): RequestHan
         { method: req.method, route, status: String(res.statusCode) },
         seconds,
       );
-      log.info(
+      logger.info(
         {
+          correlationId,
           method: req.method,
           route: route === UNMATCHED_ROUTE ? req.path : route,
           status: res.statusCode,
