@@ -64,8 +64,12 @@ function main(): void {
   const byOwner = new Map<string, number>();
   const bySelf = new Map<string, number>();
   const byTotal = new Map<string, number>();
-  const frameName = (node: ProfileNode) =>
-    `${node.callFrame.functionName || '(anonymous)'} ${owner(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;
+  const frameName = (node: ProfileNode) => {
+    const { url, functionName, lineNumber } = node.callFrame;
+    const local = url.startsWith(`file://${PROJECT_ROOT}/`) && !url.includes('node_modules/');
+    const where = local ? url.slice(`file://${PROJECT_ROOT}/`.length) : owner(url);
+    return `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+  };
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
     const key = owner(node.callFrame.url);

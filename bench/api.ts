@@ -118,8 +118,8 @@ function report(rows: Row[], options: Options, loadBefore: string, loadAfter: st
       `load average (1 / 5 / 15 min) ${loadBefore} before, ${loadAfter} after. autocannon, ` +
       `${options.connections} connections, ${options.seconds} s per route and side after ${WARMUP_SECONDS} s of ` +
       `warm-up; start: ${options.starts} starts per side (and ${SEQUENTIAL_STARTS} on one connection). The API runs ` +
-      'as shipped (`api/main.ts`: API-key auth as an editor, rate limits checked, audit, payload codec, info logs ' +
-      'to a file); the raw server (bench/api-raw-server.ts) runs the same SQL through `pg` and a bare ' +
+      'as shipped (compiled by tsc, `node api/main.js`: API-key auth as an editor, rate limits checked, audit, payload codec, info logs ' +
+      'to a file); the raw server (bench/api-raw-server.ts, compiled alike) runs the same SQL through `pg` and a bare ' +
       '`client.workflow.start`. Same embedded Postgres, same in-memory Temporal dev server, each server in its ' +
       'own process.',
     '',
