@@ -4,7 +4,9 @@
  * when this process exits however it exits.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcessSpec {
@@ -17,6 +19,8 @@ export interface ProcessSpec {
   cwd: string;
   /** Appended to; every incarnation of the process writes to the same file. */
   logFile: string;
+  /** Where `<name>.pid` records the running incarnation, for {@link stopLeftovers} after a `kill -9` of this runner. */
+  pidDir: string;
 }
 
 export interface Exit {
@@ -68,6 +72,10 @@ export class ManagedProcess {
     if (child.pid === undefined)
       throw new Error(`${this.spec.name}: ${this.spec.command} could not be started`);
     live.add(child);
+    writeFileSync(
+      path.join(this.spec.pidDir, `${this.spec.name}.pid`),
+      JSON.stringify({ pid: child.pid, command: this.spec.command }),
+    );
     this.stopping = false;
     let done = false;
     const exited = new Promise<Exit>((resolve) => {
@@ -127,4 +135,29 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * Kills (SIGKILL, the whole group) every process an earlier runner recorded in `pidDir` that still runs the recorded
+ * command — what a runner killed with -9 left behind. A recycled pid running something else is left alone.
+ */
+export async function stopLeftovers(pidDir: string): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const file of await readdir(pidDir).catch(() => [])) {
+    if (!file.endsWith('.pid')) continue;
+    try {
+      const { pid, command } = JSON.parse(await readFile(path.join(pidDir, file), 'utf8')) as {
+        pid: number;
+        command: string;
+      };
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (pid > 1 && cmdline.split('\0')[0] === command) {
+        process.kill(-pid, 'SIGKILL');
+        stopped.push(`${file.slice(0, -4)} (pid ${pid})`);
+      }
+    } catch {
+      // unreadable record or already gone
+    }
+  }
+  return stopped;
 }

