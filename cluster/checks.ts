@@ -106,6 +106,21 @@ async function stepRecords(
 }
 
 /**
+ * What is wrong with one step's ledger, given the attempt whose result Temporal recorded: that attempt must be in
+ * it, no attempt twice, and no attempt after it (a success counted after the recorded one would be a second
+ * execution of a completed step). Earlier attempts are fine: their results never reached Temporal.
+ */
+export function ledgerProblems(acceptedAttempt: number | undefined, attempts: number[]): string[] {
+  const problems: string[] = [];
+  if (acceptedAttempt === undefined || !attempts.includes(acceptedAttempt))
+    problems.push(`the recorded attempt ${acceptedAttempt ?? '?'} is not in the ledger`);
+  if (new Set(attempts).size !== attempts.length) problems.push('an attempt counted twice');
+  if (attempts.some((attempt) => attempt > (acceptedAttempt ?? 0)))
+    problems.push('a success counted after the recorded one');
+  return problems;
+}
+
+/**
  * Checks every run of `flows`: closed Completed, each step scheduled and completed exactly once in its history, and
  * the completed attempt counted by the processor's ledger; a ledger entry of another attempt (one whose result
  * Temporal never recorded: its worker was killed, or its completion was lost) must be an earlier attempt.
@@ -188,12 +203,7 @@ export async function checkRuns(
         }
         const entries = ledgerByStep.get(`${run.runId}/${stepId}`) ?? [];
         const attempts = entries.map((entry) => entry.attempt).sort((a, b) => a - b);
-        const problems: string[] = [];
-        if (!attempts.includes(record.acceptedAttempt ?? -1))
-          problems.push(`the recorded attempt ${record.acceptedAttempt} is not in the ledger`);
-        if (new Set(attempts).size !== attempts.length) problems.push('an attempt counted twice');
-        if (attempts.some((attempt) => attempt > (record.acceptedAttempt ?? 0)))
-          problems.push('a success counted after the recorded one');
+        const problems = ledgerProblems(record.acceptedAttempt, attempts);
         if (problems.length > 0) {
           counted.ok = false;
           counted.lines.push(

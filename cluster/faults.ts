@@ -1,7 +1,8 @@
 /**
  * The fault schedule of the production-shape test: at fixed offsets from the start of the load, one target at a time
  * goes down (SIGKILL, or a fast shutdown for Postgres, which cuts every connection) and comes back after a fixed
- * pause. Each kill, restart and return is logged with its time.
+ * pause. Each kill, restart and return is logged with its time. One fault at a time: a fault whose offset comes
+ * while the previous target is still coming back waits for it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
