@@ -137,7 +137,7 @@ async function main(): Promise<number> {
       postgresData: path.join(scratch, 'pg'),
     };
 
-    say(`building the Temporal server ${'and'} the app (logs in ${path.relative(PROJECT_ROOT, LOGS)})`);
+    say(`building the Temporal server and the app (logs in ${path.relative(PROJECT_ROOT, LOGS)})`);
     const phase = Date.now();
     const [binaries] = await Promise.all([
       findOrInstallTemporalServer({ log: say }),
