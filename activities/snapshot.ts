@@ -15,6 +15,11 @@ import type { Prisma, PrismaClient } from '../prisma/client';
 /** Failure type when the orchestrated flow does not exist (non-retryable). */
 export const FLOW_NOT_FOUND = 'FlowNotFound';
 
+/** SHA-256 of a snapshot's canonical JSON: which definition a run ran (also the API's start path). */
+export function snapshotHash(unhashed: Omit<FlowSnapshot, 'hash'>): string {
+  return createHash('sha256').update(canonicalJson(unhashed)).digest('hex');
+}
+
 /** JSON with object keys sorted, so equal definitions hash equally. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -134,7 +139,7 @@ export async function loadFlowSnapshot(
     steps,
     ...(flow.maxConcurrentSteps !== null ? { maxConcurrentSteps: flow.maxConcurrentSteps } : {}),
   };
-  return { ...unhashed, hash: createHash('sha256').update(canonicalJson(unhashed)).digest('hex') };
+  return { ...unhashed, hash: snapshotHash(unhashed) };
 }
 
 /** The interpreter's own activities, built over injected dependencies. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { snapshotHash } from '../../activities/snapshot';
 import { definitionProblems, type DefinitionProblem } from '../../domain/definition';
 import type {
   AssignedEntity,
@@ -89,17 +89,6 @@ interface DefinitionRow {
   }>;
 }
 
-/** JSON with object keys sorted, so equal definitions hash equally (as activities/snapshot.ts hashes them). */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
-}
-
 const snapshotProcessor = (p: ProcessorRow): SnapshotProcessor => ({
   id: p.id,
   name: p.name,
@@ -162,7 +151,7 @@ function snapshotOf(row: DefinitionRow): FlowSnapshot {
     steps,
     ...(row.flow.maxConcurrentSteps !== null ? { maxConcurrentSteps: row.flow.maxConcurrentSteps } : {}),
   };
-  return { ...unhashed, hash: createHash('sha256').update(canonicalJson(unhashed)).digest('hex') };
+  return { ...unhashed, hash: snapshotHash(unhashed) };
 }
 
 /** A flow's definition as a start uses it: the snapshot, why it cannot run (if it cannot), and its JSON size. */
