@@ -33,6 +33,16 @@ const optionsSchema = z.object({
   bundleSteps: count(1000),
   /** Measure the console in Chromium instead (bench/console.ts). */
   console: z.boolean().default(false),
+  /** Measure 10,000-step flows instead (bench/large.ts). */
+  large: z.boolean().default(false),
+  /** Large flows: steps of the chain. */
+  largeChain: count(10_000),
+  /** Large flows: layers of the layered DAG. */
+  largeLayers: count(100),
+  /** Large flows: steps per layer of the layered DAG. */
+  largeWidth: count(100),
+  /** Large flows: a run still open after this many minutes is terminated (and reported as not finished). */
+  largeTimeoutMin: count(40),
   /** Where to write the markdown report (default bench/results.md, with --data bench/data-results.md). */
   out: z.string().optional(),
 });
@@ -60,7 +70,14 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --bundle-steps N      steps of the chain applied in one bundle (default 1000)
 
   --console             measure the console in Chromium instead (bench/console.ts): a 1,000-step DAG's
-                        layout, live update latency, 1,000 flows; report in bench/console-results.md`;
+                        layout, live update latency, 1,000 flows; report in bench/console-results.md
+
+  --large               measure 10,000-step flows instead (bench/large.ts): a chain and a layered DAG applied
+                        by flowctl, run to the end; segments, RSS, status latency; bench/large-results.md
+  --large-chain N       steps of the chain (default 10000)
+  --large-layers L      layers of the DAG (default 100)
+  --large-width W       steps per layer of the DAG (default 100)
+  --large-timeout-min M a run still open after M minutes is terminated (default 40)`;
 
 /** Raised for unknown or invalid flags; the message ends with the usage. */
 export class BenchOptionsError extends Error {
@@ -89,6 +106,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         bundle: { type: 'boolean' },
         'bundle-steps': { type: 'string' },
         console: { type: 'boolean' },
+        large: { type: 'boolean' },
+        'large-chain': { type: 'string' },
+        'large-layers': { type: 'string' },
+        'large-width': { type: 'string' },
+        'large-timeout-min': { type: 'string' },
       },
       strict: true,
     }));
@@ -102,6 +124,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     dataMb: values['data-mb'],
     dataRuns: values['data-runs'],
     bundleSteps: values['bundle-steps'],
+    largeChain: values['large-chain'],
+    largeLayers: values['large-layers'],
+    largeWidth: values['large-width'],
+    largeTimeoutMin: values['large-timeout-min'],
   });
   if (!parsed.success)
     throw new BenchOptionsError(

@@ -18,6 +18,7 @@ import { measureConsole, renderConsoleReport } from './console';
 import { measureDataPlane, renderDataReport } from './data';
 import { FlowFactory, type BenchFlow, type FanOutFlow } from './flows';
 import { historyFacts } from './history';
+import { measureLarge, renderLargeReport } from './large';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
 import { renderReport, type Environment, type SaturationFigures, type ShapeFigures } from './report';
 import { cpuSpent, cpuTimes, sampleMemory, type CpuTimes } from './resources';
@@ -165,6 +166,15 @@ async function main(): Promise<void> {
         `${env.date} · ${env.cpus} · ${env.memory} · load average at the start ${env.load} · Node ${env.node} · ` +
         `Chromium (Debian) · embedded Postgres · total ${env.totalSeconds.toFixed(0)} s`;
       await writeReport(renderConsoleReport(figures, heading), options.out ?? 'bench/console-results.md');
+      return;
+    }
+    if (options.large) {
+      const { figures, temporalVersion } = await measureLarge(options, teardown, log);
+      const env = environment(temporalVersion, load, (performance.now() - begin) / 1000);
+      const heading =
+        `${env.date} · ${env.cpus} · ${env.memory} · Node ${env.node} · ${env.temporal}, in-memory dev server · ` +
+        `Temporal TypeScript SDK ${env.sdk} · embedded Postgres · total ${env.totalSeconds.toFixed(0)} s`;
+      await writeReport(renderLargeReport(figures, heading), options.out ?? 'bench/large-results.md');
       return;
     }
     if (options.data) {
