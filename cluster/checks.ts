@@ -15,8 +15,6 @@ import type { FlowDefinition } from './workload';
 export interface Check {
   name: string;
   ok: boolean;
-  /** A known issue: reported as WARN, not failed (the line says why). */
-  knownIssue?: string;
   /** One line each: what was counted, and every violation. */
   lines: string[];
 }
@@ -156,10 +154,6 @@ export async function checkRuns(
   const oneRunEach: Check = {
     name: 'each flow, started once (with an Idempotency-Key), ran once',
     ok: extraRuns.length === 0,
-    knownIssue:
-      'a start in flight when the API is killed (or whose Temporal call outlives an outage) is started again by ' +
-      "the client's retry once its first run has closed: the API records the Idempotency-Key only after Temporal " +
-      'accepted the start, and looks among open runs only (api/orchestration/service.ts)',
     lines: [`${byWorkflow.size} flows ran, ${extraRuns.length} of them more than once`],
   };
   for (const list of extraRuns)

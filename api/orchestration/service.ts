@@ -134,6 +134,11 @@ export class OrchestrationService {
     this.assertRunnable(definition.snapshot, definition.problems);
     const snapshot = definition.snapshot;
 
+    // A start Temporal accepted whose key was never recorded (the API died in between, or the answer was lost) left
+    // its run as the flow's latest, open or closed: that run is the answer to the retry, not a second run.
+    const unrecorded = key ? await this.latestRunWithKey(orchestratedFlowId, key) : undefined;
+    if (unrecorded) return this.recordKey(orchestratedFlowId, key!, unrecorded, recorded);
+
     let started: StartedRun;
     try {
       started = await this.startRun(orchestratedFlowId, snapshot, {
@@ -145,34 +150,58 @@ export class OrchestrationService {
       });
     } catch (error) {
       if (!(key && error instanceof ConflictError && error.code === 'RunAlreadyOpen')) throw error;
-      // A retried start whose first attempt's run is still open: that run is the answer.
-      const open = await this.temporal(() =>
+      // A simultaneous start with the same key won: its run (still open) is the answer.
+      const open = await this.latestRunWithKey(orchestratedFlowId, key);
+      if (!open) throw error;
+      started = open;
+    }
+    return key ? this.recordKey(orchestratedFlowId, key, started, recorded) : started;
+  }
+
+  /**
+   * The flow's latest manual run, when it was started with this Idempotency-Key (its memo says), as a start answers
+   * it again; undefined otherwise.
+   */
+  private async latestRunWithKey(orchestratedFlowId: string, key: string): Promise<StartedRun | undefined> {
+    let latest;
+    try {
+      latest = await this.temporal(() =>
         this.client.workflow.getHandle(manualRunWorkflowId(orchestratedFlowId)).describe(),
       );
-      if (open.memo?.idempotencyKey !== key) throw error;
-      started = {
-        message: 'Orchestration already started with this Idempotency-Key',
-        orchestratedFlowId,
-        workflowId: open.workflowId,
-        runId: open.runId,
-        correlationId:
-          typeof open.memo.correlationId === 'string' ? open.memo.correlationId : options.correlationId,
-        startedAt: open.startTime.toISOString(),
-      };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
     }
-    if (key) {
-      await this.db(() =>
-        this.prisma.runIdempotencyKey.createMany({
-          data: [{ orchestratedFlowId, key, ...pick(started), startedAt: new Date(started.startedAt) }],
-          skipDuplicates: true,
-        }),
-      );
-      // Simultaneous starts with one key each record the run (one with the API's clock, one with Temporal's start
-      // time); the record that won is the answer to all of them, so they agree.
-      const stored = await recorded(key);
-      if (stored) started = { ...started, ...stored };
-    }
-    return started;
+    if (latest.memo?.idempotencyKey !== key) return undefined;
+    const run = runOf(latest);
+    return {
+      message: 'Orchestration already started with this Idempotency-Key',
+      orchestratedFlowId,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      correlationId: typeof latest.memo.correlationId === 'string' ? latest.memo.correlationId : '',
+      startedAt: chainStart(latest) ?? latest.startTime.toISOString(),
+    };
+  }
+
+  /**
+   * Records the run an Idempotency-Key started. Simultaneous starts with one key each record it (one with the
+   * API's clock, one with Temporal's start time); the record that won is the answer to all of them, so they agree.
+   */
+  private async recordKey(
+    orchestratedFlowId: string,
+    key: string,
+    started: StartedRun,
+    recorded: (key: string) => Promise<Omit<StartedRun, 'message' | 'orchestratedFlowId'> | null>,
+  ): Promise<StartedRun> {
+    await this.db(() =>
+      this.prisma.runIdempotencyKey.createMany({
+        data: [{ orchestratedFlowId, key, ...pick(started), startedAt: new Date(started.startedAt) }],
+        skipDuplicates: true,
+      }),
+    );
+    const stored = await recorded(key);
+    return stored ? { ...started, ...stored } : started;
   }
 
   /**
@@ -733,6 +762,12 @@ const hasBudget = (budget: HistoryBudget | undefined): budget is HistoryBudget =
 function runOf(d: { workflowId: string; runId: string; memo?: Record<string, unknown> }) {
   const chain = d.memo?.chain as { runId?: unknown } | undefined;
   return { workflowId: d.workflowId, runId: typeof chain?.runId === 'string' ? chain.runId : d.runId };
+}
+
+/** When a long run started (its later segments' memo says); undefined for a run of one segment. */
+function chainStart(d: { memo?: Record<string, unknown> }): string | undefined {
+  const chain = d.memo?.chain as { startedAt?: unknown } | undefined;
+  return typeof chain?.startedAt === 'string' ? chain.startedAt : undefined;
 }
 
 const runsQuery = (orchestratedFlowId: string, extra?: string) =>

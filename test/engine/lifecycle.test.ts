@@ -384,6 +384,41 @@ describe('run lifecycle through Temporal', () => {
     );
   });
 
+  it('a retried start whose key was never recorded answers the run Temporal started, open or closed', async () => {
+    const flow = await createFlow(engine.api, { Once: ok('done') });
+    const first = await start(flow.flowId, { 'Idempotency-Key': 'lost' });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    await waitForRun(engine.api, flow.flowId);
+    // As if the API died after Temporal accepted the start and before it recorded the key.
+    const forgotten = await engine.api.prisma.runIdempotencyKey.deleteMany({
+      where: { orchestratedFlowId: flow.flowId },
+    });
+    assert.equal(forgotten.count, 1);
+    const retried = await start(flow.flowId, { 'Idempotency-Key': 'lost' });
+    assert.equal(retried.status, 202, JSON.stringify(retried.body));
+    // The same run, as Temporal recorded its start (the first answer gave the API's clock).
+    const { startedAt, ...answer } = retried.body as StartedRun;
+    const { startedAt: firstStartedAt, ...firstAnswer } = first.body as StartedRun;
+    assert.deepEqual(answer, {
+      ...firstAnswer,
+      message: 'Orchestration already started with this Idempotency-Key',
+    });
+    assert.ok(
+      Math.abs(Date.parse(startedAt) - Date.parse(firstStartedAt)) < 5_000,
+      `${startedAt} ${firstStartedAt}`,
+    );
+    assert.deepEqual(
+      (await listedRuns(flow.flowId, 1)).body.map((r) => r.runId),
+      [first.body.runId],
+      'one run, not two',
+    );
+    // Recorded now: the next retry is answered from the database.
+    const row = await engine.api.prisma.runIdempotencyKey.findFirst({
+      where: { orchestratedFlowId: flow.flowId },
+    });
+    assert.equal(row?.runId, first.body.runId);
+  });
+
   it('runs the definition it started with when the definition is edited mid-run', async () => {
     const flow = await createFlow(engine.api, {
       First: slow(1_500, { next: ['Second'] }),
