@@ -26,7 +26,13 @@ export async function describeCurrentSegment(
   workflowId: string,
   runId: string,
 ): Promise<WorkflowExecutionDescription> {
-  let segment = runId;
+  const first = await client.workflow.getHandle(workflowId, runId, { followRuns: false }).describe();
+  if (first.status.name !== 'CONTINUED_AS_NEW') return first;
+  // Usually the run is the workflow ID's latest execution chain: one call tells (Temporal names its first run).
+  const latest = await client.workflow.getHandle(workflowId).describe();
+  if (latest.raw.workflowExecutionInfo?.firstRunId === runId) return latest;
+  // Otherwise (a newer run of the workflow ID exists) follow the chain segment by segment.
+  let segment = await continuedInto(client, workflowId, runId);
   for (let hops = 0; hops < MAX_SEGMENTS; hops++) {
     const description = await client.workflow
       .getHandle(workflowId, segment, { followRuns: false })
