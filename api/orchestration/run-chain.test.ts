@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunSummary, StepState } from '../../domain/flow-types';
-import { ArchiveCache, withArchivedSteps } from './run-chain';
+import { ArchiveCache, LastKnownStatus, withArchivedSteps } from './run-chain';
 
 const state = (stepId: string, extra: Partial<StepState> = {}): StepState => ({
   stepId,
@@ -84,5 +84,23 @@ describe('ArchiveCache', () => {
     );
     await cache.get('bad', read('bad', [state('x')]));
     assert.deepEqual(reads, ['a', 'b', 'c', 'a', 'gone', 'gone', 'bad']);
+  });
+});
+
+describe('LastKnownStatus', () => {
+  it('keeps the last status of open runs for a while, a bounded few, and never of closed ones', () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    const known = new LastKnownStatus(2, 60_000, () => now);
+    known.remember('a', summary([state('x')]));
+    assert.equal(known.get('a')?.at, '2026-12-05T10:00:00.000Z');
+    assert.equal(known.get('a')?.summary.steps[0]?.stepId, 'x');
+    known.remember('b', { ...summary([]), status: 'Paused' });
+    known.remember('c', summary([]));
+    assert.equal(known.get('a'), undefined, 'the oldest goes past the bound');
+    assert.ok(known.get('b') && known.get('c'));
+    known.remember('c', { ...summary([]), status: 'Completed' });
+    assert.equal(known.get('c'), undefined, 'a closed run is forgotten');
+    now += 60_001;
+    assert.equal(known.get('b'), undefined, 'expired');
   });
 });

@@ -56,3 +56,35 @@ export class ArchiveCache {
     return entry;
   }
 }
+
+/**
+ * The last status read of each open run, for a minute: what answers while no worker can (a long run's new segment
+ * loading its definition). A few runs only (a 10,000-step summary is megabytes); closed runs need none.
+ */
+export class LastKnownStatus {
+  private readonly entries = new Map<string, { summary: RunSummary; at: string; until: number }>();
+
+  constructor(
+    private readonly max = 16,
+    private readonly ttlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  remember(key: string, summary: RunSummary): void {
+    this.entries.delete(key);
+    if (summary.status !== 'Running' && summary.status !== 'Paused') return;
+    const at = this.now();
+    this.entries.set(key, { summary, at: new Date(at).toISOString(), until: at + this.ttlMs });
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  get(key: string): { summary: RunSummary; at: string } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until < this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}

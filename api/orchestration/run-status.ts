@@ -18,6 +18,9 @@ import { describeCurrentSegment } from '../../infra/run-chain';
 
 const QUERY_DEADLINE_MS = 5_000;
 
+/** The error of an open run's summary when no worker answered its status query in time. */
+export const NO_WORKER_ANSWERED = 'no worker answered the status query; showing what Temporal knows';
+
 const STATUS_NAMES: Record<string, RunStatus> = {
   RUNNING: 'Running',
   COMPLETED: 'Completed',
@@ -151,7 +154,7 @@ export async function readRunSummary(
       } catch {
         return {
           ...fallback,
-          error: { message: 'no worker answered the status query; showing what Temporal knows' },
+          error: { message: NO_WORKER_ANSWERED },
         };
       }
     case 'COMPLETED': {

@@ -35,8 +35,8 @@ import { translateDatabaseError } from '../prisma-errors';
 import { runInputFromHistory } from './history-status';
 import { runRecordFromHistory } from './run-record';
 import { describeCurrentSegment } from '../../infra/run-chain';
-import { ArchiveCache, withArchivedSteps } from './run-chain';
-import { readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
+import { ArchiveCache, LastKnownStatus, withArchivedSteps } from './run-chain';
+import { NO_WORKER_ANSWERED, readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
 import { callTemporal } from './temporal-errors';
 import { StartDefinitions } from './start-definition';
 
@@ -91,6 +91,8 @@ export class OrchestrationService {
 
   /** Archives never change (content-addressed): a running long run's status reads each once, not every poll. */
   private readonly archives = new ArchiveCache();
+  /** The last status read of each open run lately (see `summaryOf`). */
+  private readonly lastKnown = new LastKnownStatus();
 
   /**
    * Starts a manual run. One manual run per flow may be open: Temporal enforces it through the stable workflow ID
@@ -616,10 +618,25 @@ export class OrchestrationService {
     return this.onRun(orchestratedFlowId, runId, (workflowId) => this.summaryOf(workflowId, runId));
   }
 
-  /** A run's summary whole: a long run's archived steps read back from the blob store. */
+  /**
+   * A run's summary whole: a long run's archived steps read back from the blob store. When no worker answers an
+   * open run's status query in time — a long run's new segment is loading its definition, or the orchestrator is
+   * down — the last status this API read of the run answers, saying so, rather than a summary without steps.
+   */
   private async summaryOf(workflowId: string, runId: string): Promise<RunSummary> {
     const summary = await this.temporal(() => readRunSummary(this.client, workflowId, runId));
-    return this.whole(summary);
+    if (summary.status === 'Running' && summary.error?.message === NO_WORKER_ANSWERED) {
+      const known = this.lastKnown.get(`${workflowId}/${runId}`);
+      if (known)
+        return {
+          ...known.summary,
+          error: { message: `no worker answered the status query; showing the status as of ${known.at}` },
+        };
+      return summary;
+    }
+    const whole = await this.whole(summary);
+    this.lastKnown.remember(`${workflowId}/${runId}`, whole);
+    return whole;
   }
 
   /** A summary with a long run's archived steps read back. */

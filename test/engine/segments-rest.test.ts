@@ -1,13 +1,16 @@
 /**
  * Long runs through the REST API as shipped (issue 14 §2), on an API configured with a small history budget
  * (`RUN_SEGMENT_MAX_EVENTS`): a manual run continues as new, fails, and its rerun reuses what the earlier segments
- * recorded — read back from their archives — and runs only the rest.
+ * recorded — read back from their archives — and runs only the rest. And while no worker answers (a new segment
+ * loading its definition, the orchestrator down), status shows the last one the API read.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../domain/flow-types';
 import { outages, scriptedProcessor } from '../fixtures/scripted-processor';
 import {
   createFlow,
+  eventually,
   runFlow,
   startTestEngine,
   waitForRun,
@@ -75,5 +78,34 @@ describe('long runs through REST', () => {
     // R20 ran again and got R19's recorded output.
     const r20 = repaired.steps[19]!.output as { input: unknown };
     assert.equal(r20.input, 19);
+  });
+
+  // Last: it shuts this file's workers down.
+  it('while no worker answers, status shows the last one the API read, saying as of when', async () => {
+    const flow = await createFlow(engine.api, {
+      First: { processor: P, next: ['Long'], configuration: { output: 1 } },
+      Long: { processor: P, configuration: { delayMs: 60_000 }, timeouts: { heartbeatMs: 3_000 } },
+    });
+    await engine.api.request('POST', `/api/Orchestration/start/${flow.flowId}`, {});
+    const seen = await eventually('Long running', async () => {
+      const status = await engine.api.request<RunSummary>('GET', `/api/Orchestration/status/${flow.flowId}`);
+      return status.body.steps?.find((s) => s.name === 'Long')?.status === 'Running'
+        ? status.body
+        : undefined;
+    });
+    await engine.stopWorkers();
+    const status = await engine.api.request<RunSummary>('GET', `/api/Orchestration/status/${flow.flowId}`);
+    assert.equal(status.status, 200, JSON.stringify(status.body));
+    assert.match(
+      status.body.error?.message ?? '',
+      /^no worker answered the status query; showing the status as of \d{4}-/,
+    );
+    assert.deepEqual(status.body.steps, seen.steps, 'the steps as last read, not none');
+    assert.equal(status.body.runId, seen.runId);
+    const terminated = await engine.api.request(
+      'POST',
+      `/api/Orchestration/stop/${flow.flowId}?terminate=true`,
+    );
+    assert.equal(terminated.status, 200, JSON.stringify(terminated.body));
   });
 });
