@@ -3,7 +3,7 @@ import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queue';
 import { ensureRetentionSchedule } from './schedules/retention';
 import { dataPlaneFromConfig } from '../workers/data-plane';
 import { payloadCodecFromConfig } from '../infra/payload-keys';
-import { loadConfig } from '../infra/config';
+import { historyBudgetFromConfig, loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { telemetry } from '../infra/telemetry';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
@@ -36,10 +36,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     bodyLimit: config.BODY_LIMIT,
     bundleBodyLimit: config.BUNDLE_BODY_LIMIT,
-    historyBudget: {
-      ...(config.RUN_SEGMENT_MAX_EVENTS !== undefined ? { events: config.RUN_SEGMENT_MAX_EVENTS } : {}),
-      ...(config.RUN_SEGMENT_MAX_BYTES !== undefined ? { bytes: config.RUN_SEGMENT_MAX_BYTES } : {}),
-    },
+    historyBudget: historyBudgetFromConfig(config),
     security: securityFromConfig(config),
     codec,
     data: dataPlaneFromConfig(config, prisma, codec),

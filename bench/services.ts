@@ -236,7 +236,14 @@ export async function startBenchServices(
   const base = await startBenchBase(teardown, log);
   const { connection, namespace, prisma, logger, codec } = base;
   log('bundling workflows, starting workers');
-  const orchestrator = await createOrchestratorWorker({ connection, namespace, prisma, logger, codec });
+  const orchestrator = await createOrchestratorWorker({
+    connection,
+    namespace,
+    prisma,
+    logger,
+    codec,
+    data: postgresDataPlane(prisma, base.codec.keyRing),
+  });
   base.run('orchestrator worker', orchestrator);
   const handWritten = await Worker.create({
     connection,

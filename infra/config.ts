@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { HistoryBudget } from '../domain/flow-types';
 
 function findProjectRoot(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -241,6 +242,14 @@ function parseEnvironment<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv
  *
  * @throws ConfigError listing every invalid variable.
  */
+/** The history budget the API gives the runs it starts: only what the environment sets (else the interpreter's). */
+export function historyBudgetFromConfig(config: Config): HistoryBudget {
+  return {
+    ...(config.RUN_SEGMENT_MAX_EVENTS !== undefined ? { events: config.RUN_SEGMENT_MAX_EVENTS } : {}),
+    ...(config.RUN_SEGMENT_MAX_BYTES !== undefined ? { bytes: config.RUN_SEGMENT_MAX_BYTES } : {}),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseEnvironment(checkedConfigSchema, env, 'Invalid configuration');
 }

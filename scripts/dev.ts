@@ -21,7 +21,7 @@ import { bootstrapAdminKey, type BootstrapResult } from '../api/auth/bootstrap';
 import { AUTH_OFF_WARNING, securityFromConfig } from '../api/security-config';
 import { startApi } from '../api/server';
 import { lazyTemporalConnection } from '../api/temporal-connection';
-import { type Config, loadConfig, PROJECT_ROOT } from '../infra/config';
+import { type Config, historyBudgetFromConfig, loadConfig, PROJECT_ROOT } from '../infra/config';
 import { ensureConsoleBuilt } from '../infra/console-build';
 import { temporalProbe } from '../infra/health';
 import { createLogger } from '../infra/logger';
@@ -185,6 +185,8 @@ async function main(): Promise<void> {
       metrics: workerMetrics,
       codec,
       retention: createBlobRetention(config.BLOB_STORE, prisma),
+      // Long runs keep their definition and archives there; for-each steps resolve references and put large items.
+      data: dataPlane,
     });
     const orchestratorRun = orchestrator.run();
     stops.push({ name: 'orchestrator worker', stop: () => (orchestrator.shutdown(), orchestratorRun) });
@@ -244,6 +246,7 @@ async function main(): Promise<void> {
       host: config.HOST,
       bodyLimit: config.BODY_LIMIT,
       bundleBodyLimit: config.BUNDLE_BODY_LIMIT,
+      historyBudget: historyBudgetFromConfig(config),
       security: {
         ...securityFromConfig(config),
         // Only because this command started both the UI and the API: the UI's browser calls to /codec from this machine

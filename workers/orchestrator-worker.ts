@@ -56,7 +56,11 @@ export interface OrchestratorWorkerOptions {
   metrics?: WorkerMetrics;
   /** The blob store's retention (BLOB_STORE); default Postgres. */
   retention?: BlobRetention;
-  /** Where for-each steps read referenced input and put large items; unset: data travels inline only. */
+  /**
+   * The blob store: where for-each steps read referenced input and put large items, and where long runs keep their
+   * definition and archives. Every process that runs flows passes it; unset (some tests), data travels inline only
+   * and a run that must continue as new or load its definition in pages fails with `NoBlobStore`.
+   */
   data?: DataPlane;
 }
 
