@@ -43,7 +43,7 @@ export type RunListItem = ReturnType<typeof runListItem>;
 export function runListItem(info: WorkflowExecutionInfo) {
   const attributes = info.typedSearchAttributes;
   // A long run is listed once, as its last segment, under the first segment's run ID and start.
-  const chain = isChain(info.memo?.chain) ? info.memo.chain : undefined;
+  const chain = chainOf(info.memo);
   return {
     runId: chain?.runId ?? info.runId,
     workflowId: info.workflowId,
@@ -58,14 +58,20 @@ export function runListItem(info: WorkflowExecutionInfo) {
   };
 }
 
-/** What a segment of a long run writes to its memo (workflows/interpreter.ts). */
-function isChain(value: unknown): value is { runId: string; startedAt: string; segment: number } {
-  return (
-    isObject(value) &&
+/**
+ * What a later segment of a long run writes to its memo (workflows/interpreter.ts): the run's own ID and start, and
+ * the segment's number; undefined for a run of one segment.
+ */
+export function chainOf(
+  memo: Record<string, unknown> | undefined,
+): { runId: string; startedAt: string; segment: number } | undefined {
+  const value = memo?.chain;
+  return isObject(value) &&
     typeof (value as { runId?: unknown }).runId === 'string' &&
     typeof (value as { startedAt?: unknown }).startedAt === 'string' &&
     typeof (value as { segment?: unknown }).segment === 'number'
-  );
+    ? (value as { runId: string; startedAt: string; segment: number })
+    : undefined;
 }
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;

@@ -36,7 +36,14 @@ import { runInputFromHistory } from './history-status';
 import { runRecordFromHistory } from './run-record';
 import { describeCurrentSegment } from '../../infra/run-chain';
 import { ArchiveCache, LastKnownStatus, withArchivedSteps } from './run-chain';
-import { NO_WORKER_ANSWERED, readRunSummary, runListItem, runStatusOf, type RunListItem } from './run-status';
+import {
+  chainOf,
+  NO_WORKER_ANSWERED,
+  readRunSummary,
+  runListItem,
+  runStatusOf,
+  type RunListItem,
+} from './run-status';
 import { callTemporal } from './temporal-errors';
 import { StartDefinitions } from './start-definition';
 
@@ -182,7 +189,7 @@ export class OrchestrationService {
       workflowId: run.workflowId,
       runId: run.runId,
       correlationId: typeof latest.memo.correlationId === 'string' ? latest.memo.correlationId : '',
-      startedAt: chainStart(latest) ?? latest.startTime.toISOString(),
+      startedAt: chainOf(latest.memo)?.startedAt ?? latest.startTime.toISOString(),
     };
   }
 
@@ -777,14 +784,7 @@ const hasBudget = (budget: HistoryBudget | undefined): budget is HistoryBudget =
 
 /** A described execution's run: a long run's segment names its first segment (its memo says). */
 function runOf(d: { workflowId: string; runId: string; memo?: Record<string, unknown> }) {
-  const chain = d.memo?.chain as { runId?: unknown } | undefined;
-  return { workflowId: d.workflowId, runId: typeof chain?.runId === 'string' ? chain.runId : d.runId };
-}
-
-/** When a long run started (its later segments' memo says); undefined for a run of one segment. */
-function chainStart(d: { memo?: Record<string, unknown> }): string | undefined {
-  const chain = d.memo?.chain as { startedAt?: unknown } | undefined;
-  return typeof chain?.startedAt === 'string' ? chain.startedAt : undefined;
+  return { workflowId: d.workflowId, runId: chainOf(d.memo)?.runId ?? d.runId };
 }
 
 const runsQuery = (orchestratedFlowId: string, extra?: string) =>
