@@ -6,9 +6,9 @@ import type { DataPlane } from '../activities/sdk';
 import type { EncryptionCodec } from '../infra/payload-codec';
 import { dataConverter } from '../infra/payload-keys';
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
+import type { RequestListener } from 'node:http';
 import path from 'node:path';
 import { PROJECT_ROOT, SECURITY_DEFAULTS } from '../infra/config';
 import { ApiMetrics } from '../infra/metrics';
@@ -19,6 +19,7 @@ import { JwtVerifier, type JwtSettings } from './auth/jwt';
 import { OidcLogin, type OidcLoginSettings } from './auth/oidc-login';
 import { SessionStore } from './auth/sessions';
 import { consoleRouter } from './console';
+import { hotReads, type HotReads, type HotRoute } from './hot-reads';
 import { CrudService } from './crud-service';
 import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
@@ -27,6 +28,7 @@ import { workflowGraphRoute } from './routes/graph';
 import { SecretMasker } from './masking';
 import { guard } from './middleware/authorize';
 import { cors } from './middleware/cors';
+import { securityHeaders } from './middleware/security-headers';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestContext } from './middleware/correlation';
 import { RateLimits, type RateLimitSettings } from './middleware/rate-limit';
@@ -100,6 +102,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** Manual runs and reruns continue as new past this much history per segment (default: the interpreter's). */
   historyBudget?: HistoryBudget;
+  /** `GET /api/{Entity}/{id}` without express's router (api/hot-reads.ts); default true. */
+  hotReads?: boolean;
 }
 
 const BUNDLE_PATH_PREFIX = '/api/Bundle/';
@@ -230,12 +234,20 @@ export function openApiDocument(deps: AppDeps): object {
   return buildOpenApiDocument(routes, ENTITIES, deps.version ?? '0.1.0');
 }
 
+/** The API's HTTP request listener: express, behind the fast path of the hottest read (`hotReads`). */
+export interface Api {
+  app: Express;
+  listener: RequestListener;
+  /** Undefined when `AppDeps.hotReads` is false. */
+  hotReads?: HotReads;
+}
+
 /**
- * Builds the express application. Every route comes from one table that registers it, guards it (authentication,
+ * Builds the express application and the request listener in front of it. Every route comes from one table that registers it, guards it (authentication,
  * role, rate limit, audit of refusals) and documents it in OpenAPI. Thin: routes parse, services decide, one
  * middleware maps errors.
  */
-export function createApp(deps: AppDeps): Express {
+export function createApi(deps: AppDeps): Api {
   const { prisma, logger, bodyLimit = '1mb', version = '0.1.0', security = {} } = deps;
   const metrics = deps.metrics ?? new ApiMetrics(() => poolFigures(prisma));
   const services = authServices(deps);
@@ -252,26 +264,33 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', security.trustProxy ?? 0);
-  app.use(requestContext(logger, metrics));
-  app.use(helmet());
-  app.use(
+  // Bundle routes parse their own (larger) bodies, after their guard.
+  const jsonBody = express.json({ limit: bodyLimit, strict: false });
+  const before: RequestHandler[] = [
+    requestContext(logger, metrics),
+    securityHeaders(),
     cors(security.corsOrigins ?? [], [
       ...(security.temporalUiOrigins ?? []),
       ...(security.devUiOrigins ?? []),
     ]),
-  );
-  // Bundle routes parse their own (larger) bodies, after their guard.
-  const jsonBody = express.json({ limit: bodyLimit, strict: false });
-  app.use((req, res, next) => (req.path.startsWith(BUNDLE_PATH_PREFIX) ? next() : jsonBody(req, res, next)));
+    (req, res, next) => (req.path.startsWith(BUNDLE_PATH_PREFIX) ? next() : jsonBody(req, res, next)),
+  ];
+  for (const handler of before) app.use(handler);
 
   const routes = routeTable(deps, { metrics, ...services });
   const openApi = buildOpenApiDocument(routes, ENTITIES, version);
   const serveOpenApi: RequestHandler = (_req, res) => {
     res.json(openApi);
   };
+  const hotRoutes: HotRoute[] = [];
   for (const route of routes) {
-    const handlers = route.action === 'Docs.openApi' ? [serveOpenApi] : [route.handler].flat();
-    app[route.method](expressPath(route.path), guard(route, guardDeps), ...handlers);
+    const handlers = [
+      guard(route, guardDeps),
+      ...(route.action === 'Docs.openApi' ? [serveOpenApi] : [route.handler].flat()),
+    ];
+    app[route.method](expressPath(route.path), ...handlers);
+    if (ENTITIES.some((def) => route.action === `${def.name}.get` && route.path === `/api/${def.name}/{id}`))
+      hotRoutes.push({ route, handlers });
   }
   app.use(consoleRouter(deps.consoleDir ?? path.join(PROJECT_ROOT, 'console', 'dist')));
   app.use(
@@ -285,6 +304,24 @@ export function createApp(deps: AppDeps): Express {
 
   // An unknown path is 404 only for a caller who may read: others learn nothing about what exists.
   app.use(guard({ role: 'viewer', action: 'NotFound', method: 'get' }, guardDeps), notFound);
-  app.use(errorHandler(logger));
-  return app;
+  const handleError = errorHandler(logger);
+  app.use(handleError);
+  const fast =
+    deps.hotReads === false
+      ? undefined
+      : hotReads({ app, before, routes: hotRoutes, table: routes, errorHandler: handleError });
+  return {
+    app,
+    listener: fast
+      ? (req, res) => {
+          if (!fast.serve(req, res)) app(req, res);
+        }
+      : app,
+    ...(fast ? { hotReads: fast } : {}),
+  };
+}
+
+/** The express application alone (tests that drive it without a server). */
+export function createApp(deps: AppDeps): Express {
+  return createApi(deps).app;
 }

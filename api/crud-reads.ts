@@ -1,27 +1,40 @@
-import type { PrismaClient } from '../prisma/client';
+import type { Pool } from 'pg';
+import { poolOf, type PrismaClient } from '../prisma/client';
 import type { AnyEntityDefinition } from './entities/definition';
 
 /**
- * The generic CRUD's hot reads (get by id, the plain list and its total) as one SQL statement each, through Prisma's
- * `$queryRawUnsafe`. Prisma 6's query-compiler engine compiles every ORM query into a plan in WebAssembly, on every
- * call (it has no plan cache), and a row with its ID list is two ORM queries: measured on these machines, about
- * 1.2 ms of CPU for `findUnique` + `include` against 0.35 ms for the same row through `$queryRaw` (bench/README.md,
- * "API speed"). The rows come back as Prisma's would (field names, `Date`s, parsed JSON, the ID list as its join
- * rows), so each entity's `toDto` stays the one mapping; test/api/sql-reads.test.ts holds the two paths equal for
- * every entity.
+ * The generic CRUD's hot reads (get by id, the plain list and its total) as one SQL statement each. Prisma stays the
+ * data layer (schema, migrations, every write and every other read); these fixed statements run as named prepared
+ * statements on the node-postgres pool under Prisma's driver adapter (`poolOf`), the same connections Prisma uses.
+ * Why not through Prisma: its query-compiler engine compiles every query into a plan in WebAssembly on every call, even
+ * `$queryRaw` (it has no plan cache). Measured on these machines (bench/README.md, "API speed"): `findUnique` +
+ * `include` about 1.2 ms of CPU, `$queryRawUnsafe` 0.2–0.3 ms, the same statement on the pool 0.06 ms. Clients made
+ * elsewhere (no pool known) fall back to `$queryRawUnsafe`.
  *
+ * The rows come back as Prisma's would (field names, `Date`s, parsed JSON, the ID list as its join rows), so each
+ * entity's `toDto` stays the one mapping; test/api/sql-reads.test.ts holds the two paths equal for every entity.
  * Only constants of the entity definitions go into the SQL text; values are parameters.
  */
 export class SqlReads {
   private readonly selects = new Map<string, string>();
+  private readonly pool: Pool | undefined;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly prisma: PrismaClient) {
+    this.pool = poolOf(prisma);
+  }
+
+  /** Runs one of the fixed statements: prepared once per connection under `name` when the pool is known. */
+  private async query<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    if (!this.pool) return this.prisma.$queryRawUnsafe<T[]>(text, ...values);
+    return (await this.pool.query({ name, text, values })).rows as T[];
+  }
 
   /** The row of `id` as Prisma would read it with the entity's `include`; undefined when there is none. */
   async byId(def: AnyEntityDefinition, id: string): Promise<unknown> {
-    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+    const rows = await this.query<Record<string, unknown>>(
+      `crud-get-${def.name}`,
       `${this.select(def)} WHERE t.id = $1::uuid`,
-      id,
+      [id],
     );
     return rows[0] && prismaRow(rows[0]);
   }
@@ -32,12 +45,16 @@ export class SqlReads {
     page: { limit: number; offset: number },
   ): Promise<{ rows: unknown[]; total: number }> {
     const [rows, count] = await Promise.all([
-      this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+      this.query<Record<string, unknown>>(
+        `crud-page-${def.name}`,
         `${this.select(def)} ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2`,
-        page.limit,
-        page.offset,
+        [page.limit, page.offset],
       ),
-      this.prisma.$queryRawUnsafe<{ total: number }[]>(`SELECT count(*)::int AS total FROM "${def.table}"`),
+      this.query<{ total: number }>(
+        `crud-count-${def.name}`,
+        `SELECT count(*)::int AS total FROM "${def.table}"`,
+        [],
+      ),
     ]);
     return { rows: rows.map(prismaRow), total: count[0]?.total ?? 0 };
   }

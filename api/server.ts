@@ -2,12 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createApp, type AppDeps } from './app';
+import { createApi, type AppDeps } from './app';
+import type { HotReads } from './hot-reads';
 
 export interface RunningApi {
   url: string;
   port: number;
   server: Server;
+  /** The fast path of `GET /api/{Entity}/{id}`; undefined when turned off. */
+  hotReads?: HotReads;
   /** Stops accepting connections and waits for in-flight requests. */
   close(): Promise<void>;
 }
@@ -21,14 +24,14 @@ export interface ApiServerOptions {
 
 /** Starts the API on `port` (0 picks a free one), over HTTPS when `tls` is given, and resolves once it listens. */
 export async function startApi(deps: AppDeps & ApiServerOptions): Promise<RunningApi> {
-  const app = createApp(deps);
+  const { listener, hotReads } = createApi(deps);
   const host = deps.host ?? '127.0.0.1';
   const server: Server = deps.tls
     ? createHttpsServer(
         { cert: await readFile(deps.tls.certPath), key: await readFile(deps.tls.keyPath) },
-        app,
+        listener,
       )
-    : createHttpServer(app);
+    : createHttpServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.port, host, () => resolve());
@@ -39,6 +42,7 @@ export async function startApi(deps: AppDeps & ApiServerOptions): Promise<Runnin
     url: `${deps.tls ? 'https' : 'http'}://${shownHost}:${port}`,
     port,
     server,
+    ...(hotReads ? { hotReads } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -30,17 +30,19 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** CPU time (user + system) the server process spent per request, in ms; NaN where /proc is not available. */
   cpuMsPerRequest: number;
+  /** Of that, the time in the kernel (system): socket reads and writes, to clients and to Postgres. */
+  systemMsPerRequest: number;
 }
 
-/** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** User and system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: NaN, system: NaN };
   try {
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
   }
 }
 /** USER_HZ: 100 on every Linux this runs on. */
@@ -82,7 +84,11 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
           p99: quantile(times, 0.99),
           failures: result.non2xx + result.errors + result.timeouts,
           statuses,
-          cpuMsPerRequest: ((cpuSeconds(spec.pid) - cpuBefore) * 1000) / times.length,
+          ...((cpuAfter) => ({
+            cpuMsPerRequest:
+              ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) * 1000) / times.length,
+            systemMsPerRequest: ((cpuAfter.system - cpuBefore.system) * 1000) / times.length,
+          }))(cpuSeconds(spec.pid)),
         });
       },
     );

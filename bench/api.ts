@@ -218,7 +218,7 @@ async function main(): Promise<void> {
         const r = result[side];
         log(
           `${label} ${side}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} p95 ${ms(r.p95)} p99 ${ms(r.p99)} ms, ` +
-            `CPU ${r.cpuMsPerRequest.toFixed(2)} ms/request, ` +
+            `CPU ${r.cpuMsPerRequest.toFixed(2)} ms/request (${r.systemMsPerRequest.toFixed(2)} in the kernel), ` +
             `statuses ${JSON.stringify(r.statuses)}`,
         );
         if (r.failures > 0)

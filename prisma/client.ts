@@ -27,6 +27,14 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
   return prisma;
 }
 
+/**
+ * The node-postgres pool under a client made by {@link createPrismaClient}: the CRUD's hottest reads run their fixed SQL
+ * on it as prepared statements (api/crud-reads.ts). Undefined for clients made elsewhere.
+ */
+export function poolOf(prisma: PrismaClient): Pool | undefined {
+  return pools.get(prisma);
+}
+
 /** The connection figures of a client's pool (for metrics); undefined for clients made elsewhere. */
 export function poolFigures(
   prisma: PrismaClient,

@@ -1,5 +1,5 @@
 /**
- * The CRUD's hot reads in one SQL statement (api/crud-reads.ts) read every entity exactly as Prisma's ORM does with the
+ * The CRUD's hot reads in one SQL statement on Prisma's pool (api/crud-reads.ts) read every entity exactly as Prisma's ORM does with the
  * entity's `include`: the same DTO for a get and for a page, with every kind of column set (JSON, enums, arrays,
  * floats, nulls) and ID lists in their order. Both paths run against the same rows, so a column or list the SQL missed
  * shows up as a difference.
@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SqlReads } from '../../api/crud-reads';
 import { ENTITIES } from '../../api/entities';
+import { poolOf } from '../../prisma/client';
 import { startTestApi, type TestApi } from '../support/api';
 import {
   createAddress,
@@ -25,6 +26,8 @@ describe('CRUD reads in one SQL statement', () => {
 
   before(async () => {
     api = await startTestApi();
+    // The reads go through the pool under Prisma's driver adapter, as the API's do.
+    assert.ok(poolOf(api.prisma), 'the test API has no known pool');
     reads = new SqlReads(api.prisma);
     const editor = api.as('editor');
     const processor = await createProcessor(editor, {

@@ -83,6 +83,8 @@ export interface TestApi extends ApiClient {
   anonymous: ApiClient;
   /** The API key of `role` (created on first use). */
   keyOf(role: Role): Promise<string>;
+  /** Requests the fast path of `GET /api/{Entity}/{id}` answered (api/hot-reads.ts); 0 when it is off. */
+  hotReadsServed(): number;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,8 @@ export interface TestApiOptions {
   consoleDir?: string;
   /** The history budget of the runs the API starts (default: the interpreter's). */
   historyBudget?: HistoryBudget;
+  /** The fast path of `GET /api/{Entity}/{id}` (default on, as shipped). */
+  hotReads?: boolean;
 }
 
 /** Rate limits far above what any test but the rate-limit tests sends. */
@@ -146,6 +150,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       codec: options.codec ?? testCodec(),
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
       ...(options.historyBudget ? { historyBudget: options.historyBudget } : {}),
+      ...(options.hotReads === false ? { hotReads: false } : {}),
     });
   } catch (error) {
     await database.drop();
@@ -170,6 +175,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     database,
     anonymous: apiClient(api.url),
     keyOf,
+    hotReadsServed: () => api.hotReads?.served ?? 0,
     as(role) {
       let client = clients.get(role);
       if (!client) {
