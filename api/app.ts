@@ -11,6 +11,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { RequestListener } from 'node:http';
 import path from 'node:path';
 import { PROJECT_ROOT, SECURITY_DEFAULTS } from '../infra/config';
+import { telemetry } from '../infra/telemetry';
 import { ApiMetrics } from '../infra/metrics';
 import { poolFigures, type PrismaClient } from '../prisma/client';
 import { ApiKeyStore } from './auth/api-keys';
@@ -149,12 +150,15 @@ function routeTable(deps: AppDeps, services: AuthServices & { metrics: ApiMetric
   const dataPlane = deps.data ?? postgresDataPlane(prisma, deps.codec.keyRing);
   const masker = SecretMasker.fromList(deps.security?.secretKeys ?? SECURITY_DEFAULTS.secretKeys);
   const crud = new CrudService(prisma, masker);
-  // The interceptor carries the request's trace into every run it starts (a no-op while tracing is off).
+  // While tracing is on, the interceptor carries the request's trace into every run it starts. Off, it would still
+  // wrap every call in a span that records nothing.
   const client = new Client({
     connection: temporal,
     namespace,
     dataConverter: dataConverter(deps.codec),
-    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+    ...(telemetry().enabled
+      ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+      : {}),
   });
   // Every write of an OrchestratedFlow keeps its Temporal Schedule in step, inside the write's transaction.
   const schedules = new ScheduleService(prisma, client, orchestratorTaskQueue);

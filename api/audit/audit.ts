@@ -1,5 +1,6 @@
 import type { Db } from '../entities/definition';
 import type { Principal } from '../auth/principal';
+import { poolOf, type PrismaClient } from '../../prisma/client';
 
 /** Who did something and in which request: what every audit event of one request shares. */
 export interface AuditActor {
@@ -30,16 +31,29 @@ export function auditActor(principal: Principal, correlationId: string, clientIp
   };
 }
 
+const AUDIT_SQL = `INSERT INTO audit_event
+  (principal, role, correlation_id, client_ip, action, entity_type, entity_id, outcome, changed_fields)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[])`;
+
 /**
  * Appends an audit event. Call it with the transaction of the change it records, so the change and its event
  * commit together or not at all. Raw SQL: every write and start records one, and Prisma's ORM path compiles each
- * query anew (about a millisecond of CPU; see api/crud-reads.ts).
+ * query anew (about a millisecond of CPU; see api/crud-reads.ts). Outside a transaction (starts, refusals, run
+ * control) it is a prepared statement on Prisma's pool.
  */
 export async function recordAudit(db: Db, actor: AuditActor, record: AuditRecord): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO audit_event
-      (principal, role, correlation_id, client_ip, action, entity_type, entity_id, outcome, changed_fields)
-    VALUES (${actor.principal}, ${actor.role ?? null}, ${actor.correlationId ?? null}, ${actor.clientIp ?? null},
-      ${record.action}, ${record.entityType ?? null}, ${record.entityId ?? null}, ${record.outcome},
-      ${[...(record.changedFields ?? [])]}::text[])`;
+  const values = [
+    actor.principal,
+    actor.role ?? null,
+    actor.correlationId ?? null,
+    actor.clientIp ?? null,
+    record.action,
+    record.entityType ?? null,
+    record.entityId ?? null,
+    record.outcome,
+    [...(record.changedFields ?? [])],
+  ];
+  const pool = poolOf(db as PrismaClient);
+  if (pool) await pool.query({ name: 'audit-insert', text: AUDIT_SQL, values });
+  else await db.$executeRawUnsafe(AUDIT_SQL, ...values);
 }

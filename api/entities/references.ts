@@ -1,25 +1,28 @@
 import { ConflictError, type ProblemDetail } from '../errors';
 import type { Db, EntityName, ReferenceCheck } from './definition';
 
-type IdFinder = (db: Db, ids: string[]) => Promise<Array<{ id: string }>>;
-
-const byIds = { select: { id: true } } as const;
-
-const FINDERS: Record<EntityName, IdFinder> = {
-  Schema: (db, ids) => db.schema.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Processor: (db, ids) => db.processor.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Step: (db, ids) => db.step.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Workflow: (db, ids) => db.workflow.findMany({ where: { id: { in: ids } }, ...byIds }),
-  OrchestratedFlow: (db, ids) => db.orchestratedFlow.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Assignment: (db, ids) => db.assignment.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Address: (db, ids) => db.address.findMany({ where: { id: { in: ids } }, ...byIds }),
-  Delivery: (db, ids) => db.delivery.findMany({ where: { id: { in: ids } }, ...byIds }),
+/** The table of each entity (Prisma's @@map). */
+const TABLES: Record<EntityName, string> = {
+  Schema: 'schema',
+  Processor: 'processor',
+  Step: 'step',
+  Workflow: 'workflow',
+  OrchestratedFlow: 'orchestrated_flow',
+  Assignment: 'assignment',
+  Address: 'address',
+  Delivery: 'delivery',
 };
 
-/** Returns, per target entity, the subset of `ids` that exist. */
+/**
+ * Returns, per target entity, the subset of `ids` that exist. One raw statement: every create and replace checks its
+ * references, and Prisma's ORM compiles each `findMany` anew (see api/crud-reads.ts).
+ */
 export async function existingIds(db: Db, target: EntityName, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await FINDERS[target](db, [...new Set(ids)]);
+  const rows = await db.$queryRawUnsafe<Array<{ id: string }>>(
+    `SELECT id::text AS id FROM "${TABLES[target]}" WHERE id = ANY($1::uuid[])`,
+    [...new Set(ids)],
+  );
   return new Set(rows.map((row) => row.id));
 }
 
