@@ -29,13 +29,14 @@ import { unique } from '../support/fixtures';
 const P = `scripted-${unique()}`;
 /**
  * A step working `delayMs`, heartbeating. Its heartbeat timeout makes the worker send heartbeats at least every
- * 0.8 s, so a stop reaches the processor within a second (without one, the worker throttles heartbeats to one per
- * 30 s, and the processor learns of a stop that late).
+ * 2.4 s (0.8 × the timeout), so a stop reaches the processor within a few seconds (without one, the worker throttles
+ * heartbeats to one per 30 s, and the processor learns of a stop that late). Three seconds, as in run-control's
+ * tests: with one second, a loaded machine timed a step out and its second attempt broke the tests' `attempts: 1`.
  */
 const slow = (delayMs: number, more: Partial<StepSpec> = {}): StepSpec => ({
   processor: P,
   configuration: { delayMs },
-  timeouts: { heartbeatMs: 1_000 },
+  timeouts: { heartbeatMs: 3_000 },
   ...more,
 });
 const ok = (output: unknown, more: Partial<StepSpec> = {}): StepSpec => ({

@@ -330,7 +330,10 @@ describe('run control through Temporal', () => {
         { field: 'definition', rule: 'oneOf' },
       ]);
       assertError(
-        await rerun(flow.flowId, first.runId, { fromStepId: flow.stepIds.S1!.replace(/.$/, '0') }),
+        // Another ID: the last digit changed (to '0' it would be the same ID one time in sixteen).
+        await rerun(flow.flowId, first.runId, {
+          fromStepId: flow.stepIds.S1!.replace(/.$/, (last) => (last === '0' ? '1' : '0')),
+        }),
         422,
         'UnknownStep',
         [{ field: 'fromStepId', rule: 'stepOfRun' }],
