@@ -189,7 +189,7 @@ export class BundleService {
             ],
           },
         ]);
-        return result(prepared, pruned);
+        return result(prepared, pruned, { applied: true });
       });
     } catch (error) {
       // Schedules synced before the failure are put back as they were (the database rolled back).
@@ -609,7 +609,15 @@ function bundleError(problems: BundleProblem[]): ValidationError {
   );
 }
 
-function result(prepared: Prepared[], pruned: Pruned[] = []): BundleResult {
+/**
+ * The answer of a plan or an apply. A created entity's ID is answered by apply only: a plan's IDs for new entities
+ * were rolled back with it, and the apply makes new ones.
+ */
+function result(
+  prepared: Prepared[],
+  pruned: Pruned[] = [],
+  options: { applied?: boolean } = {},
+): BundleResult {
   const changes = prepared.map(({ item: { doc }, id, action, fields }): PlannedChange => ({
     kind: doc.kind,
     name: doc.name,
@@ -617,7 +625,7 @@ function result(prepared: Prepared[], pruned: Pruned[] = []): BundleResult {
     ...(doc.connectionString !== undefined ? { connectionString: doc.connectionString } : {}),
     action,
     ...(action === 'update' ? { fields } : {}),
-    ...(action === 'create' ? {} : { id }),
+    ...(action === 'create' && !options.applied ? {} : { id }),
   }));
   changes.push(...pruned.map((gone) => gone.change));
   const summary = { create: 0, update: 0, unchanged: 0, delete: 0 };

@@ -93,6 +93,13 @@ describe('bundles', () => {
 
   it('creates a flow from a bundle, references resolved by name@version in any order', async () => {
     const p = `g-${unique()}`;
+    // A plan names no IDs for what it would create: they were rolled back with it.
+    const planned = await plan(greeting(p));
+    assert.equal(planned.status, 200, JSON.stringify(planned.body));
+    assert.deepEqual(
+      planned.body.changes.map((c) => [c.action, c.id]),
+      planned.body.changes.map(() => ['create', undefined]),
+    );
     const response = await apply(greeting(p));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(response.body.summary, { create: 7, update: 0, unchanged: 0, delete: 0 });
@@ -120,6 +127,19 @@ describe('bundles', () => {
     assert.equal(flow.workflowId, workflow.id);
     assert.equal(flow.timezone, 'Europe/Paris');
     assert.equal(shout.createdBy, 'test-editor');
+    // The apply names the ID of everything it created.
+    assert.deepEqual(
+      response.body.changes.map((c) => c.id),
+      [
+        (await byKey('Schema', `${p}-any`, '1.0')).body.id,
+        processor.id,
+        shout.id,
+        wait.id,
+        log.id,
+        workflow.id,
+        flow.id,
+      ],
+    );
 
     // Every entity was audited, and the apply itself.
     const audit = await api.as('admin').request<Array<Doc>>('GET', `/api/Audit?entityId=${String(shout.id)}`);
