@@ -247,9 +247,9 @@ export interface Api {
 }
 
 /**
- * Builds the express application and the request listener in front of it. Every route comes from one table that registers it, guards it (authentication,
- * role, rate limit, audit of refusals) and documents it in OpenAPI. Thin: routes parse, services decide, one
- * middleware maps errors.
+ * Builds the express application and the request listener in front of it. Every route comes from one table that
+ * registers it, guards it (authentication, role, rate limit, audit of refusals) and documents it in OpenAPI. Thin:
+ * routes parse, services decide, one middleware maps errors.
  */
 export function createApi(deps: AppDeps): Api {
   const { prisma, logger, bodyLimit = '1mb', version = '0.1.0', security = {} } = deps;

@@ -28,8 +28,8 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
 }
 
 /**
- * The node-postgres pool under a client made by {@link createPrismaClient}: the CRUD's hottest reads run their fixed SQL
- * on it as prepared statements (api/crud-reads.ts). Undefined for clients made elsewhere.
+ * The node-postgres pool under a client made by {@link createPrismaClient}: the hottest reads and the audit inserts
+ * run their fixed SQL on it as prepared statements (api/crud-reads.ts). Undefined for clients made elsewhere.
  */
 export function poolOf(prisma: PrismaClient): Pool | undefined {
   return pools.get(prisma);

@@ -1,8 +1,8 @@
 /**
- * The CRUD's hot reads in one SQL statement on Prisma's pool (api/crud-reads.ts) read every entity exactly as Prisma's ORM does with the
- * entity's `include`: the same DTO for a get and for a page, with every kind of column set (JSON, enums, arrays,
- * floats, nulls) and ID lists in their order. Both paths run against the same rows, so a column or list the SQL missed
- * shows up as a difference.
+ * The CRUD's hot reads in one SQL statement on Prisma's pool (api/crud-reads.ts) read every entity exactly as Prisma's
+ * ORM does with the entity's `include`: the same DTO for a get and for a page, with every kind of column set (JSON,
+ * enums, arrays, floats, nulls) and ID lists in their order. Both paths run against the same rows, so a column or list
+ * the SQL missed shows up as a difference.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
