@@ -19,7 +19,6 @@ import { PostgresBlobStore } from '../activities/data/blob-store';
 import { OrchestrationService } from '../api/orchestration/service';
 import type { RunSummary } from '../domain/flow-types';
 import { dataConverter } from '../infra/payload-keys';
-import { spawnTsx } from '../test/support/processes';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { blobProcessor, BLOB } from './blob-processor';
 import { FlowFactory, type BenchFlow } from './flows';
@@ -27,7 +26,13 @@ import type { BenchOptions } from './options';
 import { rssOf } from './resources';
 import { BenchRunError, runOurs } from './runners';
 import { median, p95 } from './stats';
-import { startBenchBase, startBenchProcessor, type BenchBase, type Teardown } from './services';
+import {
+  spawnBenchOrchestrator,
+  startBenchBase,
+  startBenchProcessor,
+  type BenchBase,
+  type Teardown,
+} from './services';
 
 const CODEC_NAMESPACE = 'bench-codec';
 const PLAIN_NAMESPACE = 'bench-plain';
@@ -156,18 +161,7 @@ async function measureLargeData(
   const bytes = options.dataMb * MB;
   // On the API's namespace, so the data route finds the runs.
   log(`orchestrator process; ${BLOB.name} worker (${options.dataMb} MB per step)`);
-  const orchestrator = spawnTsx('workers/orchestrator.ts', [], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: base.postgresUrl,
-    TEMPORAL_ADDRESS: base.address,
-    TEMPORAL_NAMESPACE: base.namespace,
-    PAYLOAD_KEYS: base.payloadKeys,
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'info', // it says when it is listening at info
-  });
-  teardown.push('orchestrator process', () => orchestrator.stop());
+  const orchestrator = spawnBenchOrchestrator(base, teardown);
   const blob = blobProcessor(bytes);
   await startBenchProcessor(base, teardown, log, base.namespace, base.codec, blob.definition);
   await orchestrator.waitFor('metrics and health listening', 120_000);

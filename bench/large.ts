@@ -21,11 +21,16 @@ import { defineProcessor } from '../activities/sdk';
 import type { RunSummary } from '../domain/flow-types';
 import { dataConverter } from '../infra/payload-keys';
 import { PROJECT_ROOT } from '../infra/config';
-import { spawnTsx } from '../test/support/processes';
 import { NOOP } from './constants';
 import type { BenchOptions } from './options';
 import { rssOf } from './resources';
-import { startBenchBase, startBenchProcessor, type BenchBase, type Teardown } from './services';
+import {
+  spawnBenchOrchestrator,
+  startBenchBase,
+  startBenchProcessor,
+  type BenchBase,
+  type Teardown,
+} from './services';
 import { median, quantile } from './stats';
 
 const execFileAsync = promisify(execFile);
@@ -439,18 +444,7 @@ export async function measureLarge(
   const scratch = await mkdtemp(path.join(tmpdir(), 'flow-bench-large-'));
   teardown.push('bundle files', () => rm(scratch, { recursive: true, force: true }));
   log('orchestrator process (workers/orchestrator.ts)');
-  const orchestrator = spawnTsx('workers/orchestrator.ts', [], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: base.postgresUrl,
-    TEMPORAL_ADDRESS: base.address,
-    TEMPORAL_NAMESPACE: base.namespace,
-    PAYLOAD_KEYS: base.payloadKeys,
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'info', // it says when it is listening at info
-  });
-  teardown.push('orchestrator process', () => orchestrator.stop());
+  const orchestrator = spawnBenchOrchestrator(base, teardown);
   await startBenchProcessor(base, teardown, log, base.namespace, base.codec);
   await startBenchProcessor(base, teardown, log, base.namespace, base.codec, voidProcessor);
   await orchestrator.waitFor('metrics and health listening', 180_000);

@@ -29,6 +29,7 @@ import { startTemporalDevServer } from '../infra/temporal-dev-server';
 import { createPrismaClient, type PrismaClient } from '../prisma/client';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
+import { spawnTsx, type Spawned } from '../test/support/processes';
 import { HAND_WRITTEN_TASK_QUEUE } from './constants';
 import { noopProcessor } from './noop-processor';
 
@@ -270,4 +271,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The orchestrator as deployed (`workers/orchestrator.ts`) in a process of its own on the base's services, so its
+ * resident memory is its own; `teardown` stops it. It logs at info, which says when it is listening.
+ */
+export function spawnBenchOrchestrator(base: BenchBase, teardown: Teardown): Spawned {
+  const orchestrator = spawnTsx('workers/orchestrator.ts', [], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: base.postgresUrl,
+    TEMPORAL_ADDRESS: base.address,
+    TEMPORAL_NAMESPACE: base.namespace,
+    PAYLOAD_KEYS: base.payloadKeys,
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
+  teardown.push('orchestrator process', () => orchestrator.stop());
+  return orchestrator;
 }
