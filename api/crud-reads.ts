@@ -1,11 +1,10 @@
-import type { Pool } from 'pg';
-import { poolOf, type PrismaClient } from '../prisma/client';
+import { queryPrepared, type PrismaClient } from '../prisma/client';
 import type { AnyEntityDefinition } from './entities/definition';
 
 /**
  * The generic CRUD's hot reads (get by id, the plain list and its total) as one SQL statement each. Prisma stays the
  * data layer (schema, migrations, every write and every other read); these fixed statements run as named prepared
- * statements on the node-postgres pool under Prisma's driver adapter (`poolOf`), the same connections Prisma uses.
+ * statements on the node-postgres pool under Prisma's driver adapter (`queryPrepared`), the connections Prisma uses.
  * Why not through Prisma: its query-compiler engine compiles every query into a plan in WebAssembly on every call, even
  * `$queryRaw` (it has no plan cache). Measured on these machines (bench/README.md, "API speed"): `findUnique` +
  * `include` about 1.2 ms of CPU, `$queryRawUnsafe` 0.2–0.3 ms, the same statement on the pool 0.06 ms. Clients made
@@ -17,21 +16,13 @@ import type { AnyEntityDefinition } from './entities/definition';
  */
 export class SqlReads {
   private readonly selects = new Map<string, string>();
-  private readonly pool: Pool | undefined;
 
-  constructor(private readonly prisma: PrismaClient) {
-    this.pool = poolOf(prisma);
-  }
-
-  /** Runs one of the fixed statements: prepared once per connection under `name` when the pool is known. */
-  private async query<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    if (!this.pool) return this.prisma.$queryRawUnsafe<T[]>(text, ...values);
-    return (await this.pool.query({ name, text, values })).rows as T[];
-  }
+  constructor(private readonly prisma: PrismaClient) {}
 
   /** The row of `id` as Prisma would read it with the entity's `include`; undefined when there is none. */
   async byId(def: AnyEntityDefinition, id: string): Promise<unknown> {
-    const rows = await this.query<Record<string, unknown>>(
+    const rows = await queryPrepared<Record<string, unknown>>(
+      this.prisma,
       `crud-get-${def.name}`,
       `${this.select(def)} WHERE t.id = $1::uuid`,
       [id],
@@ -45,12 +36,14 @@ export class SqlReads {
     page: { limit: number; offset: number },
   ): Promise<{ rows: unknown[]; total: number }> {
     const [rows, count] = await Promise.all([
-      this.query<Record<string, unknown>>(
+      queryPrepared<Record<string, unknown>>(
+        this.prisma,
         `crud-page-${def.name}`,
         `${this.select(def)} ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2`,
         [page.limit, page.offset],
       ),
-      this.query<{ total: number }>(
+      queryPrepared<{ total: number }>(
+        this.prisma,
         `crud-count-${def.name}`,
         `SELECT count(*)::int AS total FROM "${def.table}"`,
         [],

@@ -1,6 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
-import { PrismaClient } from './generated/client';
+import { PrismaClient, type Prisma } from './generated/client';
 
 export type { PrismaClient } from './generated/client';
 export { Prisma } from './generated/client';
@@ -27,12 +27,26 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
   return prisma;
 }
 
-/**
- * The node-postgres pool under a client made by {@link createPrismaClient}: the hottest reads and the audit inserts
- * run their fixed SQL on it as prepared statements (api/crud-reads.ts). Undefined for clients made elsewhere.
- */
+/** The node-postgres pool under a client made by {@link createPrismaClient}; undefined for clients made elsewhere. */
 export function poolOf(prisma: PrismaClient): Pool | undefined {
   return pools.get(prisma);
+}
+
+/**
+ * Runs one of the API's fixed SQL statements: on a client made by {@link createPrismaClient}, as a statement prepared
+ * once per connection under `name` on the node-postgres pool under Prisma's driver adapter (the connections Prisma
+ * itself uses), which skips Prisma's per-call query compilation (see api/crud-reads.ts); in a transaction, or on a
+ * client made elsewhere, through `$queryRawUnsafe`. Values are parameters; only constants go into `text`.
+ */
+export async function queryPrepared<T>(
+  db: PrismaClient | Prisma.TransactionClient,
+  name: string,
+  text: string,
+  values: readonly unknown[],
+): Promise<T[]> {
+  const pool = poolOf(db as PrismaClient);
+  if (pool) return (await pool.query({ name, text, values: [...values] })).rows as T[];
+  return db.$queryRawUnsafe<T[]>(text, ...values);
 }
 
 /** The connection figures of a client's pool (for metrics); undefined for clients made elsewhere. */

@@ -1,6 +1,6 @@
 import type { Db } from '../entities/definition';
 import type { Principal } from '../auth/principal';
-import { poolOf, type PrismaClient } from '../../prisma/client';
+import { queryPrepared } from '../../prisma/client';
 
 /** Who did something and in which request: what every audit event of one request shares. */
 export interface AuditActor {
@@ -53,7 +53,5 @@ export async function recordAudit(db: Db, actor: AuditActor, record: AuditRecord
     record.outcome,
     [...(record.changedFields ?? [])],
   ];
-  const pool = poolOf(db as PrismaClient);
-  if (pool) await pool.query({ name: 'audit-insert', text: AUDIT_SQL, values });
-  else await db.$executeRawUnsafe(AUDIT_SQL, ...values);
+  await queryPrepared(db, 'audit-insert', AUDIT_SQL, values);
 }

@@ -11,7 +11,7 @@ import type {
   StepTimeouts,
 } from '../../domain/flow-types';
 import { processorTaskQueue } from '../../domain/task-queue';
-import { poolOf, type PrismaClient } from '../../prisma/client';
+import { queryPrepared, type PrismaClient } from '../../prisma/client';
 
 /** Validated definitions kept per API process (one per flow; the least recently started goes first). */
 const MAX_CACHED_FLOWS = 1_000;
@@ -175,17 +175,12 @@ export class StartDefinitions {
 
   /** The flow's definition; null when the flow does not exist. */
   async load(orchestratedFlowId: string): Promise<StartDefinition | null> {
-    // A prepared statement on Prisma's pool when it is known (see api/crud-reads.ts for why).
-    const pool = poolOf(this.prisma);
-    const rows = pool
-      ? (
-          await pool.query<{ definition: string }>({
-            name: 'start-definition',
-            text: DEFINITION_SQL,
-            values: [orchestratedFlowId],
-          })
-        ).rows
-      : await this.prisma.$queryRawUnsafe<Array<{ definition: string }>>(DEFINITION_SQL, orchestratedFlowId);
+    const rows = await queryPrepared<{ definition: string }>(
+      this.prisma,
+      'start-definition',
+      DEFINITION_SQL,
+      [orchestratedFlowId],
+    );
     const text = rows[0]?.definition;
     const cached = this.cache.get(orchestratedFlowId);
     this.cache.delete(orchestratedFlowId);
