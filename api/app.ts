@@ -20,7 +20,7 @@ import { JwtVerifier, type JwtSettings } from './auth/jwt';
 import { OidcLogin, type OidcLoginSettings } from './auth/oidc-login';
 import { SessionStore } from './auth/sessions';
 import { consoleRouter } from './console';
-import { hotReads, type HotReads, type HotRoute } from './hot-reads';
+import { expressMessages, hotReads, type HotReads, type HotRoute } from './hot-reads';
 import { CrudService } from './crud-service';
 import { BundleService } from './bundle/service';
 import { ENTITIES } from './entities';
@@ -242,6 +242,8 @@ export function openApiDocument(deps: AppDeps): object {
 export interface Api {
   app: Express;
   listener: RequestListener;
+  /** Options for the server the listener serves on: requests and responses made with express's prototypes. */
+  serverOptions: ReturnType<typeof expressMessages>;
   /** Undefined when `AppDeps.hotReads` is false. */
   hotReads?: HotReads;
 }
@@ -316,6 +318,7 @@ export function createApi(deps: AppDeps): Api {
       : hotReads({ app, before, routes: hotRoutes, table: routes, errorHandler: handleError });
   return {
     app,
+    serverOptions: expressMessages(app),
     listener: fast
       ? (req, res) => {
           if (!fast.serve(req, res)) app(req, res);

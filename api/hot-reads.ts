@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import { expressPath, type RouteSpec } from './routes/route';
 
@@ -74,13 +74,14 @@ export function hotReads(options: HotReadsOptions): HotReads {
       const hot = match && byEntity.get(match[1]!);
       if (!hot) return false;
       served += 1;
-      // What express's `app.handle` does before its router.
+      // What express's `app.handle` does before its router; a server made with `expressMessages` has given them
+      // express's prototypes already.
       const request = req as Request;
       const response = res as Response;
       request.res = response;
       response.req = request;
-      Object.setPrototypeOf(req, app.request);
-      Object.setPrototypeOf(res, app.response);
+      if (!inherits(req, app.request)) Object.setPrototypeOf(req, app.request);
+      if (!inherits(res, app.response)) Object.setPrototypeOf(res, app.response);
       response.locals = Object.create(null) as Response['locals'];
       request.baseUrl = '';
       request.params = { id: match[2]! };
@@ -89,6 +90,9 @@ export function hotReads(options: HotReadsOptions): HotReads {
     },
   };
 }
+
+const inherits = (object: object, prototype: object): boolean =>
+  Object.prototype.isPrototypeOf.call(prototype, object);
 
 /**
  * Calls `chain` as express's router would: each function gets `next`; `next(error)`, a throw or a rejected promise
@@ -129,4 +133,22 @@ function assertFirstMatch(table: readonly RouteSpec[], route: RouteSpec, path: s
     if (pattern.test(path))
       throw new Error(`hotReads: ${other.path} is registered before ${route.path} and matches ${path}`);
   }
+}
+
+/**
+ * `http.createServer` options whose requests and responses are born with express's prototypes in their chain
+ * (`app.request`, `app.response`), so the fast path need not change the prototype of a live object: that gives the
+ * object a new map, and node's HTTP code then runs slower on it and allocates more — a third of the fast path's CPU
+ * (bench/README.md, "API speed", third round). Express's own `app.handle` still sets its prototypes on whatever it
+ * serves.
+ */
+export function expressMessages(app: Express): {
+  IncomingMessage: typeof IncomingMessage;
+  ServerResponse: typeof ServerResponse;
+} {
+  class ExpressRequest extends IncomingMessage {}
+  Object.setPrototypeOf(ExpressRequest.prototype, app.request);
+  class ExpressResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {}
+  Object.setPrototypeOf(ExpressResponse.prototype, app.response);
+  return { IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse };
 }

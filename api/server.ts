@@ -24,14 +24,18 @@ export interface ApiServerOptions {
 
 /** Starts the API on `port` (0 picks a free one), over HTTPS when `tls` is given, and resolves once it listens. */
 export async function startApi(deps: AppDeps & ApiServerOptions): Promise<RunningApi> {
-  const { listener, hotReads } = createApi(deps);
+  const { listener, hotReads, serverOptions } = createApi(deps);
   const host = deps.host ?? '127.0.0.1';
   const server: Server = deps.tls
     ? createHttpsServer(
-        { cert: await readFile(deps.tls.certPath), key: await readFile(deps.tls.keyPath) },
+        {
+          ...serverOptions,
+          cert: await readFile(deps.tls.certPath),
+          key: await readFile(deps.tls.keyPath),
+        },
         listener,
       )
-    : createHttpServer(listener);
+    : createHttpServer(serverOptions, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.port, host, () => resolve());

@@ -20,6 +20,8 @@ export interface LoadSpec {
 
 export interface LoadResult {
   requests: number;
+  /** Every response time, in ms (what the quantiles come from; rounds merge by them). */
+  times: number[];
   seconds: number;
   rps: number;
   p50: number;
@@ -77,6 +79,7 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         resolve({
           requests: times.length,
+          times,
           seconds,
           rps: times.length / seconds,
           p50: quantile(times, 0.5),
@@ -99,4 +102,33 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
     };
     (instance as unknown as NodeJS.EventEmitter).on('response', onResponse);
   });
+}
+
+/**
+ * Several loads of one route and server as one: requests and seconds add up, quantiles come from every response
+ * time, CPU per request is weighted by requests.
+ */
+export function mergeLoads(parts: readonly LoadResult[]): LoadResult {
+  const times = parts.flatMap((part) => part.times);
+  const requests = times.length;
+  const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const part of parts)
+    for (const [status, count] of Object.entries(part.statuses))
+      statuses[status] = (statuses[status] ?? 0) + count;
+  const perRequest = (pick: (part: LoadResult) => number) =>
+    parts.reduce((sum, part) => sum + pick(part) * part.requests, 0) / requests;
+  return {
+    requests,
+    times,
+    seconds,
+    rps: requests / seconds,
+    p50: quantile(times, 0.5),
+    p95: quantile(times, 0.95),
+    p99: quantile(times, 0.99),
+    failures: parts.reduce((sum, part) => sum + part.failures, 0),
+    statuses,
+    cpuMsPerRequest: perRequest((part) => part.cpuMsPerRequest),
+    systemMsPerRequest: perRequest((part) => part.systemMsPerRequest),
+  };
 }

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../infra/config';
-import { load, type LoadResult, type LoadSpec } from './api-load';
+import { load, mergeLoads, type LoadResult, type LoadSpec } from './api-load';
 import { startApiBench, type ApiBenchServices } from './api-services';
 import { Teardown } from './services';
 
@@ -18,6 +18,7 @@ const USAGE = `Usage: npm run bench:api -- [options]
   --seconds S       seconds of load per route and side (default 10)
   --connections C   concurrent connections (default 32)
   --starts N        starts per side at C connections (default 2000); 200 more on one connection
+  --rounds R        rounds per route: the two servers take turns R times, each with 1/R of the load (default 4)
   --profile         run the API under node --cpu-prof (profile in .data/profiles/ when it stops)
   --only ROUTES     comma-separated subset of get,list,create,start
   --out FILE        report file (default bench/api-results.md)`;
@@ -26,6 +27,7 @@ const optionsSchema = z.object({
   seconds: z.coerce.number().int().min(1).default(10),
   connections: z.coerce.number().int().min(1).default(32),
   starts: z.coerce.number().int().min(1).default(2000),
+  rounds: z.coerce.number().int().min(1).default(4),
   profile: z.boolean().default(false),
   only: z.string().default('get,list,create,start'),
   out: z.string().default(path.join(PROJECT_ROOT, 'bench', 'api-results.md')),
@@ -118,7 +120,9 @@ function report(rows: Row[], options: Options, loadBefore: string, loadAfter: st
     `${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ` +
       `load average (1 / 5 / 15 min) ${loadBefore} before, ${loadAfter} after. autocannon, ` +
       `${options.connections} connections, ${options.seconds} s per route and side after ${WARMUP_SECONDS} s of ` +
-      `warm-up; start: ${options.starts} starts per side (and ${SEQUENTIAL_STARTS} on one connection). The API runs ` +
+      `warm-up; start: ${options.starts} starts per side (and ${SEQUENTIAL_STARTS} on one connection). The two ` +
+      `servers take turns in ${options.rounds} rounds per route, each with 1/${options.rounds} of the load, so a ` +
+      "change in the machine's background load falls on both. The API runs " +
       'as shipped (compiled by tsc, `node api/main.js`: API-key auth as an editor, rate limits checked, audit, payload codec, info logs ' +
       'to a file); the raw server (bench/api-raw-server.ts, compiled alike) runs the same SQL through `pg` and a bare ' +
       '`client.workflow.start`. Same embedded Postgres, same in-memory Temporal dev server, each server in its ' +
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string' },
       connections: { type: 'string' },
       starts: { type: 'string' },
+      rounds: { type: 'string' },
       profile: { type: 'boolean' },
       only: { type: 'string' },
       out: { type: 'string' },
@@ -200,29 +205,42 @@ async function main(): Promise<void> {
     const loadBefore = load1();
     const rows: Row[] = [];
     const measure = async (label: string, route: string, connections: number, amount?: number) => {
-      const result = {} as Record<Side, LoadResult>;
-      // API first on even routes, raw first on odd ones: drift hits both.
-      const order: Side[] = rows.length % 2 === 0 ? ['api', 'raw'] : ['raw', 'api'];
-      for (const side of order) {
-        const spec = routeSpec(route, side, services, counters[side]);
+      const specs = {
+        api: { ...routeSpec(route, 'api', services, counters.api), connections },
+        raw: { ...routeSpec(route, 'raw', services, counters.raw), connections },
+      };
+      for (const side of ['api', 'raw'] as const)
         await load(
           amount !== undefined
-            ? { ...spec, connections, amount: Math.min(WARMUP_STARTS, amount) }
-            : { ...spec, connections, seconds: WARMUP_SECONDS },
+            ? { ...specs[side], amount: Math.min(WARMUP_STARTS, amount) }
+            : { ...specs[side], seconds: WARMUP_SECONDS },
         );
-        result[side] = await load(
-          amount !== undefined
-            ? { ...spec, connections, amount }
-            : { ...spec, connections, seconds: options.seconds },
-        );
+      // The servers take turns, round by round, and the first to go alternates: drift falls on both sides.
+      const parts: Record<Side, LoadResult[]> = { api: [], raw: [] };
+      for (let round = 0; round < options.rounds; round++) {
+        const order: Side[] = round % 2 === 0 ? ['api', 'raw'] : ['raw', 'api'];
+        for (const side of order) {
+          const part = await load(
+            amount !== undefined
+              ? { ...specs[side], amount: Math.max(1, Math.round(amount / options.rounds)) }
+              : { ...specs[side], seconds: options.seconds / options.rounds },
+          );
+          if (part.failures > 0)
+            throw new Error(
+              `${label} (${side}): ${part.failures} failed requests ${JSON.stringify(part.statuses)}`,
+            );
+          parts[side].push(part);
+        }
+      }
+      const result = { api: mergeLoads(parts.api), raw: mergeLoads(parts.raw) };
+      for (const side of ['api', 'raw'] as const) {
         const r = result[side];
+        const perRound = parts[side].map((part) => part.rps.toFixed(0)).join(', ');
         log(
-          `${label} ${side}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} p95 ${ms(r.p95)} p99 ${ms(r.p99)} ms, ` +
-            `CPU ${r.cpuMsPerRequest.toFixed(2)} ms/request (${r.systemMsPerRequest.toFixed(2)} in the kernel), ` +
-            `statuses ${JSON.stringify(r.statuses)}`,
+          `${label} ${side}: ${r.rps.toFixed(0)} req/s (rounds: ${perRound}), p50 ${ms(r.p50)} p95 ${ms(r.p95)} ` +
+            `p99 ${ms(r.p99)} ms, CPU ${r.cpuMsPerRequest.toFixed(2)} ms/request ` +
+            `(${r.systemMsPerRequest.toFixed(2)} in the kernel), statuses ${JSON.stringify(r.statuses)}`,
         );
-        if (r.failures > 0)
-          throw new Error(`${label} (${side}): ${r.failures} failed requests ${JSON.stringify(r.statuses)}`);
       }
       rows.push({ route: label, api: result.api, raw: result.raw });
     };

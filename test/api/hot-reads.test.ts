@@ -5,11 +5,13 @@
  * conditional requests and rate limits. Requests the fast path must leave to express are checked to reach express.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, IncomingMessage, request, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import helmet from 'helmet';
 import type { Role } from '../../api/auth/roles';
+import { expressMessages } from '../../api/hot-reads';
 import { securityHeaders } from '../../api/middleware/security-headers';
 import { createTestKey, startTestApi, type TestApi } from '../support/api';
 import { createAddress, createProcessor, createStep, unique } from '../support/fixtures';
@@ -205,5 +207,37 @@ describe('securityHeaders', () => {
     const ours = await headersOf(securityHeaders());
     assert.ok(Object.keys(ours).length >= 10, 'helmet sets a dozen headers');
     assert.deepEqual(ours, await headersOf(helmet()));
+  });
+});
+
+const inherits = (object: object, prototype: object) =>
+  Object.prototype.isPrototypeOf.call(prototype, object);
+
+describe('expressMessages', () => {
+  it("makes a server's requests and responses with express's prototypes in their chain", async () => {
+    const app = express();
+    const messages = expressMessages(app);
+    const req = new messages.IncomingMessage(new Socket());
+    const res = new messages.ServerResponse(req);
+    assert.ok(req instanceof IncomingMessage && inherits(req, app.request));
+    assert.ok(res instanceof ServerResponse && inherits(res, app.response));
+
+    // A listener that is not express: what it is given comes from the server, as the fast path gets it.
+    const server = createServer(messages, (request, response) => {
+      const answer = {
+        inherits: [inherits(request, app.request), inherits(response, app.response)],
+        json: typeof (response as unknown as express.Response).json,
+      };
+      response.end(JSON.stringify(answer));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { inherits: [true, true], json: 'function' });
+    } finally {
+      server.close();
+    }
   });
 });
