@@ -267,6 +267,8 @@ export function createApi(deps: AppDeps): Api {
   };
 
   const app = express();
+  // Requests and responses are made with express's prototypes, so express never has to change them (api/hot-reads.ts).
+  const serverOptions = expressMessages(app);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', security.trustProxy ?? 0);
@@ -318,7 +320,7 @@ export function createApi(deps: AppDeps): Api {
       : hotReads({ app, before, routes: hotRoutes, table: routes, errorHandler: handleError });
   return {
     app,
-    serverOptions: expressMessages(app),
+    serverOptions,
     listener: fast
       ? (req, res) => {
           if (!fast.serve(req, res)) app(req, res);

@@ -74,14 +74,13 @@ export function hotReads(options: HotReadsOptions): HotReads {
       const hot = match && byEntity.get(match[1]!);
       if (!hot) return false;
       served += 1;
-      // What express's `app.handle` does before its router; a server made with `expressMessages` has given them
-      // express's prototypes already.
+      // What express's `app.handle` does before its router (no-ops on a server made with `expressMessages`).
       const request = req as Request;
       const response = res as Response;
       request.res = response;
       response.req = request;
-      if (!inherits(req, app.request)) Object.setPrototypeOf(req, app.request);
-      if (!inherits(res, app.response)) Object.setPrototypeOf(res, app.response);
+      Object.setPrototypeOf(req, app.request);
+      Object.setPrototypeOf(res, app.response);
       response.locals = Object.create(null) as Response['locals'];
       request.baseUrl = '';
       request.params = { id: match[2]! };
@@ -90,9 +89,6 @@ export function hotReads(options: HotReadsOptions): HotReads {
     },
   };
 }
-
-const inherits = (object: object, prototype: object): boolean =>
-  Object.prototype.isPrototypeOf.call(prototype, object);
 
 /**
  * Calls `chain` as express's router would: each function gets `next`; `next(error)`, a throw or a rejected promise
@@ -136,19 +132,27 @@ function assertFirstMatch(table: readonly RouteSpec[], route: RouteSpec, path: s
 }
 
 /**
- * `http.createServer` options whose requests and responses are born with express's prototypes in their chain
- * (`app.request`, `app.response`), so the fast path need not change the prototype of a live object: that gives the
- * object a new map, and node's HTTP code then runs slower on it and allocates more — a third of the fast path's CPU
- * (bench/README.md, "API speed", third round). Express's own `app.handle` still sets its prototypes on whatever it
- * serves.
+ * `http.createServer` options whose requests and responses are born with the prototypes express gives them, and
+ * makes those the app's `app.request` and `app.response`: express's `app.handle` and the fast path set them on every
+ * request, and when a message already has them that is a no-op. Changing the prototype of a live object gives it a
+ * new map; node's HTTP code then runs slower on it and allocates more, which was a third of the fast path's CPU
+ * (bench/README.md, "API speed", third round).
  */
 export function expressMessages(app: Express): {
   IncomingMessage: typeof IncomingMessage;
   ServerResponse: typeof ServerResponse;
 } {
   class ExpressRequest extends IncomingMessage {}
-  Object.setPrototypeOf(ExpressRequest.prototype, app.request);
   class ExpressResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {}
-  Object.setPrototypeOf(ExpressResponse.prototype, app.response);
+  for (const [prototype, current] of [
+    [ExpressRequest.prototype, app.request],
+    [ExpressResponse.prototype, app.response],
+  ] as const) {
+    // express's `app.request` is `Object.create(request, { app })`: the same chain and the same own property.
+    Object.setPrototypeOf(prototype, Object.getPrototypeOf(current) as object);
+    Object.defineProperties(prototype, Object.getOwnPropertyDescriptors(current));
+  }
+  app.request = ExpressRequest.prototype as Express['request'];
+  app.response = ExpressResponse.prototype as unknown as Express['response'];
   return { IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse };
 }

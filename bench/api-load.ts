@@ -53,6 +53,8 @@ const CLOCK_TICKS = 100;
 export function load(spec: LoadSpec): Promise<LoadResult> {
   const times: number[] = [];
   const statuses: Record<string, number> = {};
+  // autocannon ends a load on its one-second tick: the last answer, not the end, closes the measured time.
+  let lastAnswer: bigint | undefined;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const cpuBefore = cpuSeconds(spec.pid);
@@ -76,7 +78,7 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
       },
       (error, result) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const seconds = Number((lastAnswer ?? process.hrtime.bigint()) - started) / 1e9;
         resolve({
           requests: times.length,
           times,
@@ -98,6 +100,7 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
     // autocannon's own listener signature (its types lack the client argument).
     const onResponse = (_client: unknown, status: number, _bytes: number, ms: number) => {
       times.push(ms);
+      lastAnswer = process.hrtime.bigint();
       statuses[status] = (statuses[status] ?? 0) + 1;
     };
     (instance as unknown as NodeJS.EventEmitter).on('response', onResponse);
