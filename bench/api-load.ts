@@ -61,7 +61,8 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
     const instance = autocannon(
       {
         url: spec.url,
-        connections: spec.connections,
+        // autocannon refuses more connections than requests.
+        connections: spec.amount !== undefined ? Math.min(spec.connections, spec.amount) : spec.connections,
         ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.seconds ?? 10 }),
         timeout: 30,
         requests: [

@@ -107,6 +107,10 @@ function routeSpec(
   }
 }
 
+/** Round `round`'s part of `amount` split over `rounds`: the parts add up to `amount` exactly (the flows seeded). */
+const share = (amount: number, round: number, rounds: number) =>
+  Math.floor(((round + 1) * amount) / rounds) - Math.floor((round * amount) / rounds);
+
 const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 const load1 = () =>
   loadavg()
@@ -219,10 +223,13 @@ async function main(): Promise<void> {
       const parts: Record<Side, LoadResult[]> = { api: [], raw: [] };
       for (let round = 0; round < options.rounds; round++) {
         const order: Side[] = round % 2 === 0 ? ['api', 'raw'] : ['raw', 'api'];
+        const starts = amount !== undefined ? share(amount, round, options.rounds) : undefined;
+        // More rounds than starts: this round has none.
+        if (starts === 0) continue;
         for (const side of order) {
           const part = await load(
-            amount !== undefined
-              ? { ...specs[side], amount: Math.max(1, Math.round(amount / options.rounds)) }
+            starts !== undefined
+              ? { ...specs[side], amount: starts }
               : { ...specs[side], seconds: options.seconds / options.rounds },
           );
           if (part.failures > 0)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { guid, nonEmptyGuidList } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { Db, EntityDefinition } from './definition';
+import { ENTITY_TABLES, type Db, type EntityDefinition } from './definition';
 import { existingIds } from './references';
 
 const input = z.strictObject({
@@ -28,7 +28,7 @@ async function entityRows(db: Db, ids: readonly string[]) {
 
 export const assignmentEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Assignment',
-  table: 'assignment',
+  table: ENTITY_TABLES.Assignment,
   summary: 'Links a step to the Addresses and Deliveries it reads from and delivers to.',
   input,
   output,

@@ -8,6 +8,18 @@ export type Db = PrismaClient | Prisma.TransactionClient;
 export type EntityName =
   'Schema' | 'Processor' | 'Step' | 'Workflow' | 'OrchestratedFlow' | 'Assignment' | 'Address' | 'Delivery';
 
+/** Each entity's table (Prisma's @@map): its definition's `table`, and what reference checks query. */
+export const ENTITY_TABLES: Record<EntityName, string> = {
+  Schema: 'schema',
+  Processor: 'processor',
+  Step: 'step',
+  Workflow: 'workflow',
+  OrchestratedFlow: 'orchestrated_flow',
+  Assignment: 'assignment',
+  Address: 'address',
+  Delivery: 'delivery',
+};
+
 /**
  * The subset of a Prisma model delegate the generic CRUD uses; every model's delegate satisfies it.
  */

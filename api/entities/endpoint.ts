@@ -3,7 +3,7 @@ import type { Prisma } from '../../prisma/client';
 import { MASK } from '../masking';
 import { guid, typeError } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { Db, EntityDefinition, ModelDelegate } from './definition';
+import { ENTITY_TABLES, type Db, type EntityDefinition, type ModelDelegate } from './definition';
 
 /**
  * Address and Delivery share one shape: a connection string, string-to-string configuration and an optional schema.
@@ -45,7 +45,7 @@ function endpointEntity(
 ): EntityDefinition<Input, Row, z.output<typeof output>> {
   return {
     name,
-    table: name.toLowerCase(),
+    table: ENTITY_TABLES[name],
     summary,
     input,
     output,

@@ -11,7 +11,7 @@ import {
 } from '../schedules/spec';
 import { guid, guidList, typeError } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { EntityDefinition } from './definition';
+import { ENTITY_TABLES, type EntityDefinition } from './definition';
 
 /** The engine's limit on a run's steps running at once when the flow sets none (workflows/interpreter.ts). */
 const MAX_CONCURRENT_STEPS = 1000;
@@ -111,7 +111,7 @@ const links = (i: Input) => i.assignmentIds.map((assignmentId, position) => ({ a
 
 export const orchestratedFlowEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'OrchestratedFlow',
-  table: 'orchestrated_flow',
+  table: ENTITY_TABLES.OrchestratedFlow,
   summary:
     'A runnable flow: a workflow with its assignments, optionally on a cron schedule (a Temporal Schedule kept in ' +
     'step with every write; see /api/OrchestratedFlow/{id}/schedule).',

@@ -3,7 +3,7 @@ import { processorTaskQueue } from '../../domain/task-queue';
 import { Prisma } from '../../prisma/client';
 import { guid, typeError } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { EntityDefinition } from './definition';
+import { ENTITY_TABLES, type EntityDefinition } from './definition';
 import { retryPolicy, stepTimeouts } from './step';
 
 const MAX_ACTIVITIES_PER_SECOND = 100_000;
@@ -69,7 +69,7 @@ const columns = (i: Input) => ({
 
 export const processorEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Processor',
-  table: 'processor',
+  table: ENTITY_TABLES.Processor,
   summary: 'Processing units that execute steps, each on its own task queue.',
   input,
   output,

@@ -1,17 +1,5 @@
 import { ConflictError, type ProblemDetail } from '../errors';
-import type { Db, EntityName, ReferenceCheck } from './definition';
-
-/** The table of each entity (Prisma's @@map). */
-const TABLES: Record<EntityName, string> = {
-  Schema: 'schema',
-  Processor: 'processor',
-  Step: 'step',
-  Workflow: 'workflow',
-  OrchestratedFlow: 'orchestrated_flow',
-  Assignment: 'assignment',
-  Address: 'address',
-  Delivery: 'delivery',
-};
+import { ENTITY_TABLES, type Db, type EntityName, type ReferenceCheck } from './definition';
 
 /**
  * Returns, per target entity, the subset of `ids` that exist. One raw statement: every create and replace checks its
@@ -20,7 +8,7 @@ const TABLES: Record<EntityName, string> = {
 export async function existingIds(db: Db, target: EntityName, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db.$queryRawUnsafe<Array<{ id: string }>>(
-    `SELECT id::text AS id FROM "${TABLES[target]}" WHERE id = ANY($1::uuid[])`,
+    `SELECT id::text AS id FROM "${ENTITY_TABLES[target]}" WHERE id = ANY($1::uuid[])`,
     [...new Set(ids)],
   );
   return new Set(rows.map((row) => row.id));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkJsonSchema } from '../../domain/json-schema';
 import type { Prisma } from '../../prisma/client';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { EntityDefinition } from './definition';
+import { ENTITY_TABLES, type EntityDefinition } from './definition';
 
 /** A JSON Schema document; a string holding JSON is accepted too (the spec stores the definition as text). */
 const jsonSchemaDocument = z
@@ -38,7 +38,7 @@ type Row = Prisma.SchemaGetPayload<object>;
 
 export const schemaEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Schema',
-  table: 'schema',
+  table: ENTITY_TABLES.Schema,
   summary: 'JSON Schema documents used to validate processor input and output and address data.',
   input,
   output,

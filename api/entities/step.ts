@@ -12,7 +12,7 @@ import { Prisma } from '../../prisma/client';
 import { ConflictError, ValidationError, type ProblemDetail } from '../errors';
 import { guid, guidList, typeError } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { EntityDefinition } from './definition';
+import { ENTITY_TABLES, type EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
 /** Accepts a name or the spec's integer (0 PreviousSuccess, 1 PreviousFailure, 2 Always, 3 Never); yields the name. */
@@ -173,7 +173,7 @@ const edges = (i: Input) => i.nextStepIds.map((nextStepId, position) => ({ nextS
 
 export const stepEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Step',
-  table: 'step',
+  table: ENTITY_TABLES.Step,
   summary: 'Steps of a workflow: a processor, the steps that follow, and the condition under which it runs.',
   input,
   output,

@@ -3,7 +3,7 @@ import type { Prisma } from '../../prisma/client';
 import { ValidationError } from '../errors';
 import { workflowStepIdList } from '../validation';
 import { baseCreate, entityDto, baseInput, baseOutput, baseUpdate } from './base';
-import type { EntityDefinition } from './definition';
+import { ENTITY_TABLES, type EntityDefinition } from './definition';
 import { lockStepGraph, workflowGraphProblems } from './workflow-graph';
 
 const input = z.strictObject({
@@ -22,7 +22,7 @@ const members = (i: Input) => i.stepIds.map((stepId, position) => ({ stepId, pos
 
 export const workflowEntity: EntityDefinition<Input, Row, z.output<typeof output>> = {
   name: 'Workflow',
-  table: 'workflow',
+  table: ENTITY_TABLES.Workflow,
   summary: 'A DAG of steps: acyclic, with every next step inside the workflow.',
   input,
   output,
