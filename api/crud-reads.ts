@@ -1,5 +1,5 @@
 import { queryPrepared, type PrismaClient } from '../prisma/client';
-import type { AnyEntityDefinition } from './entities/definition';
+import type { AnyEntityDefinition, Db } from './entities/definition';
 
 /**
  * The generic CRUD's hot reads (get by id, the plain list and its total) as one SQL statement each. Prisma stays the
@@ -19,10 +19,13 @@ export class SqlReads {
 
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** The row of `id` as Prisma would read it with the entity's `include`; undefined when there is none. */
-  async byId(def: AnyEntityDefinition, id: string): Promise<unknown> {
+  /**
+   * The row of `id` as Prisma would read it with the entity's `include`; undefined when there is none. `db`: a write's
+   * transaction (prisma/client.ts `transaction`), to read inside it.
+   */
+  async byId(def: AnyEntityDefinition, id: string, db: Db = this.prisma): Promise<unknown> {
     const rows = await queryPrepared<Record<string, unknown>>(
-      this.prisma,
+      db,
       `crud-get-${def.name}`,
       `${this.select(def)} WHERE t.id = $1::uuid`,
       [id],
@@ -75,7 +78,7 @@ export class SqlReads {
 const fieldNames = new Map<string, string>();
 
 /** `processor_id` → `processorId`: every mapped column of the entity tables is its field's name in snake case. */
-function fieldName(column: string): string {
+export function fieldName(column: string): string {
   let name = fieldNames.get(column);
   if (name === undefined) {
     name = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -84,7 +87,7 @@ function fieldName(column: string): string {
   return name;
 }
 
-function prismaRow(row: Record<string, unknown>): Record<string, unknown> {
+export function prismaRow(row: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const column in row) result[fieldName(column)] = row[column];
   return result;

@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { PrismaClient } from '../prisma/client';
+import { queryPrepared, transaction, type PrismaClient } from '../prisma/client';
 import { recordAudit, type AuditActor } from './audit/audit';
 import type { Principal } from './auth/principal';
 import type { SecretMasker } from './masking';
 import { SqlReads } from './crud-reads';
+import { insertEntity, updateEntity } from './crud-writes';
 import type { AnyEntityDefinition, Db } from './entities/definition';
 import { SERVER_OWNED_FIELDS } from './entities/base';
 import { assertReferencesExist } from './entities/references';
@@ -99,9 +100,8 @@ export class CrudService {
     return this.write(async (tx) => {
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, undefined);
-      const row = await def
-        .model(tx)
-        .create({ data: await def.createData(input, principal.name, tx), include: def.include });
+      const data = (await def.createData(input, principal.name, tx)) as Record<string, unknown>;
+      const row = await insertEntity(def, tx, data);
       const id = (row as { id: string }).id;
       await def.afterWrite?.(tx, { id, after: row });
       await recordAudit(tx, audit, {
@@ -136,7 +136,12 @@ export class CrudService {
         def.restoreMasked && before ? def.restoreMasked(parsed, before, this.masker) : parsed;
       await assertReferencesExist(tx, def.references(input));
       await def.validate?.(tx, input, id);
-      await def.model(tx).update({ where: { id }, data: await def.updateData(input, principal.name, tx) });
+      await updateEntity(
+        def,
+        tx,
+        id,
+        (await def.updateData(input, principal.name, tx)) as Record<string, unknown>,
+      );
       await def.afterUpdate?.(tx, id);
       const after = await this.read(def, tx, id);
       if (def.afterWrite) await def.afterWrite(tx, { id, before, after });
@@ -217,21 +222,23 @@ export class CrudService {
     id: string,
     mode: 'UPDATE' | 'NO KEY UPDATE',
   ): Promise<void> {
-    const rows = await tx.$queryRawUnsafe<unknown[]>(
+    const rows = await queryPrepared(
+      tx,
+      `crud-lock-${mode === 'UPDATE' ? 'update' : 'no-key-update'}-${def.name}`,
       `SELECT id::text FROM "${def.table}" WHERE id = $1::uuid FOR ${mode}`,
-      id,
+      [id],
     );
     if (rows.length === 0) throw new NotFoundError(def.name, id);
   }
 
   /** The row (with its includes) inside a write, for {@link AnyEntityDefinition.afterWrite}. */
   private async read(def: AnyEntityDefinition, tx: Db, id: string): Promise<unknown> {
-    return (await def.model(tx).findUnique({ where: { id }, include: def.include })) ?? undefined;
+    return this.reads.byId(def, id, tx);
   }
 
   private async write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     try {
-      return await this.prisma.$transaction(work, { timeout: 15_000, maxWait: 5_000 });
+      return await transaction(this.prisma, work, { timeout: 15_000, maxWait: 5_000 });
     } catch (error) {
       throw translateDatabaseError(error) ?? error;
     }

@@ -34,6 +34,10 @@ function isDatabaseUnavailable(error: ErrorLike, depth = 0): boolean {
   return isDatabaseUnavailable(error.cause as ErrorLike, depth + 1);
 }
 
+/** Prisma's codes and Postgres' own (SQLSTATE, from node-postgres: the prepared statements of crud-writes.ts). */
+const UNIQUE_VIOLATIONS = new Set(['P2002', '23505']);
+const FOREIGN_KEY_VIOLATIONS = new Set(['P2003', '23503']);
+
 /**
  * Translates errors raised by Prisma / node-postgres into API errors: an unreachable database is 503, a unique
  * violation 409 DuplicateKey, a foreign-key violation 409 ReferentialIntegrity. Returns undefined for anything else.
@@ -43,7 +47,7 @@ export function translateDatabaseError(error: unknown): ApiError | undefined {
   const e = error as ErrorLike;
   if (isDatabaseUnavailable(e))
     return new ServiceUnavailableError('Postgres', 'the database cannot be reached');
-  if (e.code === 'P2002')
+  if (typeof e.code === 'string' && UNIQUE_VIOLATIONS.has(e.code))
     return new ConflictError('DuplicateKey', 'An entity with the same composite key already exists', [
       {
         field: 'compositeKey',
@@ -51,7 +55,7 @@ export function translateDatabaseError(error: unknown): ApiError | undefined {
         message: 'version and name (and connectionString) must be unique',
       },
     ]);
-  if (e.code === 'P2003')
+  if (typeof e.code === 'string' && FOREIGN_KEY_VIOLATIONS.has(e.code))
     return new ConflictError('ReferentialIntegrity', 'The change would leave a dangling reference', [
       {
         field: 'id',

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { PrismaClient, type Prisma } from './generated/client';
 
 export type { PrismaClient } from './generated/client';
@@ -14,9 +15,57 @@ export interface PrismaClientOptions {
 
 const pools = new WeakMap<PrismaClient, Pool>();
 
+/** The connection of one {@link transaction}: set when Prisma's driver adapter checks it out for the BEGIN. */
+interface TransactionSlot {
+  client?: PoolClient;
+  /** The connection went back to the pool (commit, rollback or Prisma's timeout): the transaction is over. */
+  released: boolean;
+}
+
+const transactionSlots = new AsyncLocalStorage<TransactionSlot>();
+const transactionConnections = new WeakMap<object, TransactionSlot>();
+
+/**
+ * A pool that hands a {@link transaction} the connection Prisma's driver adapter checks out for it. The adapter's
+ * `startTransaction` is its only promise-style `connect()` (its queries use `pool.query`), and it runs in the
+ * transaction's async context; the checkout's `release` marks the transaction over.
+ */
+class TransactionPool extends Pool {
+  override connect(): Promise<PoolClient>;
+  override connect(
+    callback: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
+  override connect(
+    callback?: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): Promise<PoolClient> | void {
+    if (callback) return super.connect(callback);
+    const slot = transactionSlots.getStore();
+    if (!slot || slot.client || slot.released) return super.connect();
+    return super.connect().then((client) => {
+      // pg-pool gives every checkout its own `release`, so this wrapper ends with the checkout.
+      const release = client.release.bind(client);
+      slot.client = client;
+      client.release = (error?: Error | boolean) => {
+        slot.released = true;
+        slot.client = undefined;
+        release(error);
+      };
+      return client;
+    });
+  }
+}
+
 /** Creates a Prisma client on the node-postgres driver adapter (no native query engine). */
 export function createPrismaClient(databaseUrl: string, options: PrismaClientOptions = {}): PrismaClient {
-  const pool = new Pool({
+  const pool = new TransactionPool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
@@ -33,10 +82,33 @@ export function poolOf(prisma: PrismaClient): Pool | undefined {
 }
 
 /**
- * Runs one of the API's fixed SQL statements: on a client made by {@link createPrismaClient}, as a statement prepared
- * once per connection under `name` on the node-postgres pool under Prisma's driver adapter (the connections Prisma
- * itself uses), which skips Prisma's per-call query compilation (see api/crud-reads.ts); in a transaction, or on a
- * client made elsewhere, through `$queryRawUnsafe`. Values are parameters; only constants go into `text`.
+ * Prisma's interactive transaction (`$transaction(work)`), whose `tx` {@link queryPrepared} also reaches: on a client
+ * made by {@link createPrismaClient}, its statements run as prepared statements on the transaction's own connection,
+ * between Prisma's BEGIN and COMMIT, in order with the `tx`'s Prisma queries.
+ */
+export function transaction<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+  options?: { timeout?: number; maxWait?: number },
+): Promise<T> {
+  const slot: TransactionSlot = { released: false };
+  return transactionSlots.run(slot, () =>
+    prisma.$transaction(async (tx) => {
+      // No connection seen (a client made elsewhere): queryPrepared falls back to $queryRawUnsafe on the tx.
+      if (slot.client) transactionConnections.set(tx, slot);
+      return work(tx);
+    }, options),
+  );
+}
+
+/**
+ * Runs one of the API's fixed SQL statements, prepared once per connection under `name`, which skips Prisma's
+ * per-call query compilation (see api/crud-reads.ts): on a client made by {@link createPrismaClient}, on the
+ * node-postgres pool under Prisma's driver adapter (the connections Prisma itself uses); in a {@link transaction},
+ * on its connection. On a client made elsewhere, or a transaction not begun by {@link transaction}, through
+ * `$queryRawUnsafe`. Values are parameters; only constants go into `text`.
+ *
+ * @throws Error when the transaction is already over (as Prisma's own queries on a closed `tx` throw).
  */
 export async function queryPrepared<T>(
   db: PrismaClient | Prisma.TransactionClient,
@@ -44,6 +116,11 @@ export async function queryPrepared<T>(
   text: string,
   values: readonly unknown[],
 ): Promise<T[]> {
+  const slot = transactionConnections.get(db);
+  if (slot) {
+    if (!slot.client) throw new Error('The transaction is over: the statement was not run');
+    return (await slot.client.query({ name, text, values: [...values] })).rows as T[];
+  }
   const pool = poolOf(db as PrismaClient);
   if (pool) return (await pool.query({ name, text, values: [...values] })).rows as T[];
   return db.$queryRawUnsafe<T[]>(text, ...values);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { PrismaClient } from '../../prisma/client';
+import { transaction, type PrismaClient } from '../../prisma/client';
 import type { AuditActor } from '../audit/audit';
 import { insertAuditEvents, insertEdges, insertSteps, type StepRow } from './bulk';
 import type { Principal } from '../auth/principal';
@@ -204,7 +204,8 @@ export class BundleService {
   /** One transaction, bundle applies serialised, the step graph locked as the REST graph writes lock it. */
   private async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     try {
-      return await this.prisma.$transaction(
+      return await transaction(
+        this.prisma,
         async (tx) => {
           await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BUNDLE_LOCK})`;
           await lockStepGraph(tx);

@@ -1,15 +1,19 @@
+import { queryPrepared } from '../../prisma/client';
 import { ConflictError, type ProblemDetail } from '../errors';
 import { ENTITY_TABLES, type Db, type EntityName, type ReferenceCheck } from './definition';
 
 /**
- * Returns, per target entity, the subset of `ids` that exist. One raw statement: every create and replace checks its
- * references, and Prisma's ORM compiles each `findMany` anew (see api/crud-reads.ts).
+ * Returns, per target entity, the subset of `ids` that exist. One prepared statement: every create and replace checks
+ * its references, and Prisma's ORM compiles each `findMany` anew (see api/crud-reads.ts).
  */
 export async function existingIds(db: Db, target: EntityName, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.$queryRawUnsafe<Array<{ id: string }>>(
-    `SELECT id::text AS id FROM "${ENTITY_TABLES[target]}" WHERE id = ANY($1::uuid[])`,
-    [...new Set(ids)],
+  const table = ENTITY_TABLES[target];
+  const rows = await queryPrepared<{ id: string }>(
+    db,
+    `existing-ids-${table}`,
+    `SELECT id::text AS id FROM "${table}" WHERE id = ANY($1::uuid[])`,
+    [[...new Set(ids)]],
   );
   return new Set(rows.map((row) => row.id));
 }
