@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   ApplicationFailure,
@@ -51,6 +52,16 @@ describe('EncryptionCodec', () => {
     assert.equal(meta(small!, METADATA_COMPRESSION), 'none');
     assert.equal(meta(large!, METADATA_COMPRESSION), 'deflate');
     assert.ok(large!.data!.length < 10_000, `compressed to ${large!.data!.length} bytes`);
+  });
+
+  it('round-trips payloads zlib handles on the thread pool (large, and large even compressed)', async () => {
+    // 400 KB of random text: deflated above the synchronous limit, and still ~300 KB to inflate.
+    const bulk = randomBytes(300_000).toString('base64');
+    const [encoded] = await codec.encode([toPayload({ bulk })]);
+    assert.equal(meta(encoded!, METADATA_COMPRESSION), 'deflate');
+    assert.ok(encoded!.data!.length > 200_000, `compressed to ${encoded!.data!.length} bytes`);
+    const [decoded] = await codec.decode([encoded!]);
+    assert.deepEqual(fromPayload(decoded!), { bulk });
   });
 
   it('uses a fresh nonce per payload', async () => {

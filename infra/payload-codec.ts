@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import {
   ApplicationFailure,
   defaultPayloadConverter,
@@ -30,6 +30,14 @@ const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 /** Payloads at least this large (serialised) are compressed before encryption. */
 export const COMPRESS_ABOVE_BYTES = 1024;
+/**
+ * Up to these sizes (plain for deflate, compressed for inflate) zlib runs synchronously. Node's asynchronous zlib
+ * (a stream on the thread pool) costs the event loop more than the work itself for the payloads flows carry: on
+ * these machines 110–300 µs of CPU for a 2–7 KB snapshot against 30–40 µs synchronously, and still more at 100 KB
+ * (364 against 256 µs). Above them it goes to the thread pool, so a large payload never blocks the loop for long.
+ */
+const SYNC_DEFLATE_BYTES = 256 * 1024;
+const SYNC_INFLATE_BYTES = 16 * 1024;
 
 /** The failure type of a payload whose key is not in the ring, or whose ciphertext does not authenticate. */
 export const PAYLOAD_UNREADABLE = 'PayloadUnreadable';
@@ -120,7 +128,11 @@ export class EncryptionCodec implements PayloadCodec {
   private async encodeOne(payload: Payload): Promise<Payload> {
     const plain = temporal.api.common.v1.Payload.encode(payload).finish();
     const compressed = plain.length >= COMPRESS_ABOVE_BYTES;
-    const body = compressed ? await deflate(plain) : plain;
+    const body = !compressed
+      ? plain
+      : plain.length <= SYNC_DEFLATE_BYTES
+        ? deflateRawSync(plain)
+        : await deflate(plain);
     const kid = this.ring.activeKeyId;
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.ring.key(kid)!, nonce);
@@ -166,7 +178,12 @@ export class EncryptionCodec implements PayloadCodec {
         PAYLOAD_UNREADABLE,
       );
     }
-    const plain = compression === 'deflate' ? await inflate(body) : body;
+    const plain =
+      compression !== 'deflate'
+        ? body
+        : body.length <= SYNC_INFLATE_BYTES
+          ? inflateRawSync(body)
+          : await inflate(body);
     return temporal.api.common.v1.Payload.decode(plain);
   }
 }
