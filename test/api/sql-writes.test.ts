@@ -78,7 +78,12 @@ describe('CRUD create and replace in prepared statements', () => {
           processorId: processor.id,
           nextStepIds: [other.id, last.id],
           entryCondition: 3,
-          configuration: { expression: '$', nested: { list: [1, 'two', null] } },
+          // A JSON value shaped like a relation write is a value like any other.
+          configuration: {
+            expression: '$',
+            nested: { list: [1, 'two', null] },
+            create: [{ deleteMany: {} }],
+          },
           retryPolicy: { maximumAttempts: 2 },
           timeouts: { heartbeatMs: 1000 },
           forEach: { items: 'items', maxParallel: 4, failurePolicy: 'collect' },
