@@ -7,7 +7,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../infra/config';
-import { workflowBundleFile, workflowInterceptorModules } from '../workers/orchestrator-worker';
+import {
+  workflowBundleFile,
+  workflowInterceptorModules,
+  workflowWebpackConfig,
+} from '../workers/orchestrator-worker';
 
 async function main(): Promise<void> {
   const outDir = path.resolve(process.argv[2] ?? path.join(PROJECT_ROOT, 'dist'));
@@ -17,6 +21,7 @@ async function main(): Promise<void> {
     const { code } = await bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows/index'),
       workflowInterceptorModules: workflowInterceptorModules(tracing),
+      webpackConfigHook: workflowWebpackConfig,
     });
     const file = path.join(outDir, workflowBundleFile(tracing));
     await writeFile(file, code);

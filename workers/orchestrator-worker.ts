@@ -38,6 +38,28 @@ export function workflowInterceptorModules(tracing: boolean): string[] {
   ];
 }
 
+/** What the SDK's bundler compiles the workflow code to: ES2022, which the Node the worker runs on executes natively. */
+const WORKFLOW_TARGET = 'es2022';
+
+interface SwcRule {
+  use?: { loader?: string; options?: { jsc?: { target?: string } } };
+}
+
+/**
+ * The webpack configuration of the workflow bundle, with the TypeScript compiled for ES2022 instead of the SDK's
+ * ES2017 default. At ES2017 every object spread and class field of the interpreter becomes a helper call
+ * (`_object_spread`, `_define_property`): 0.2 s of the workflow thread's CPU over 400 saturation runs of
+ * `npm run bench`, about 0.5 ms per 5-step run. Only the code's shape changes, never its commands: the recorded
+ * histories replay under both (test/replay).
+ */
+export function workflowWebpackConfig<T extends { module?: { rules?: unknown[] } }>(config: T): T {
+  for (const rule of (config.module?.rules ?? []) as SwcRule[]) {
+    const jsc = rule.use?.loader?.includes('swc-loader') ? rule.use.options?.jsc : undefined;
+    if (jsc) jsc.target = WORKFLOW_TARGET;
+  }
+  return config;
+}
+
 export interface OrchestratorWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -94,7 +116,10 @@ export async function createOrchestratorWorker(options: OrchestratorWorkerOption
     dataConverter: dataConverter(options.codec),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows/index') }),
+      : {
+          workflowsPath: require.resolve('../workflows/index'),
+          bundlerOptions: { webpackConfigHook: workflowWebpackConfig },
+        }),
     activities: {
       ...createOrchestratorActivities({ prisma: options.prisma }),
       ...createForEachActivities(options.data ? { data: options.data } : {}),

@@ -15,7 +15,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { FlowRunInput, RunSummary } from '../../domain/flow-types';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { orchestratorSinks, workflowInterceptorModules } from '../../workers/orchestrator-worker';
+import {
+  orchestratorSinks,
+  workflowInterceptorModules,
+  workflowWebpackConfig,
+} from '../../workers/orchestrator-worker';
 import { installQuietRuntime } from '../support/quiet-runtime';
 
 const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -206,6 +210,8 @@ describe('replay of recorded interpreter histories', () => {
       const errors = await replayAll(
         {
           workflowsPath: require.resolve('../../workflows/index'),
+          // Compiled as production compiles it (ES2022, workers/orchestrator-worker.ts).
+          bundlerOptions: { webpackConfigHook: workflowWebpackConfig },
           interceptors: { workflowModules: workflowInterceptorModules(tracing) },
           sinks: orchestratorSinks(undefined),
           // As production runs: with a payload codec (histories recorded before it existed pass through it unchanged).
