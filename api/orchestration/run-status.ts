@@ -88,15 +88,17 @@ function isRerunOf(value: unknown): value is { workflowId: string; runId: string
 /** What describe alone tells about a run, when neither a result, a memo nor a worker can say more. */
 function describedSummary(d: WorkflowExecutionDescription): RunSummary {
   const attributes = d.typedSearchAttributes;
+  // A long run's later segment is still the run: its first segment's ID and start, as the listing names it.
+  const chain = chainOf(d.memo);
   return {
     orchestratedFlowId: attributes.get(FLOW_ID_ATTRIBUTE) ?? '',
     orchestratedFlowName: attributes.get(FLOW_NAME_ATTRIBUTE) ?? '',
     workflowId: d.workflowId,
-    runId: d.runId,
+    runId: chain?.runId ?? d.runId,
     status: runStatusOf(d),
     trigger: (attributes.get(FLOW_TRIGGER_ATTRIBUTE) ?? 'manual') as RunTrigger,
     correlationId: attributes.get(CORRELATION_ID_ATTRIBUTE) ?? '',
-    startedAt: d.startTime.toISOString(),
+    startedAt: chain?.startedAt ?? d.startTime.toISOString(),
     ...(d.closeTime ? { completedAt: d.closeTime.toISOString() } : {}),
     completedSteps: 0,
     totalSteps: 0,

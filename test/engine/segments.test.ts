@@ -245,4 +245,32 @@ describe('long runs continue as new', () => {
     assert.ok(summary.steps.every((s) => s.archived === undefined));
     assert.ok(summary.steps.slice(-1)[0]?.status === 'Cancelled');
   });
+
+  it('a long run ended from outside (terminated) is still named by its first run ID and start', async () => {
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= 40; i++)
+      chain[`T${String(i).padStart(2, '0')}`] = {
+        processor: S,
+        configuration: { delayMs: 100, output: i },
+        ...(i < 40 ? { next: [`T${String(i + 1).padStart(2, '0')}`] } : {}),
+      };
+    const flow = await createFlow(engine.api, chain);
+    const runId = await start(flow.flowId, null, { events: 30 });
+    await eventually(
+      'the run continued as new',
+      async () => ((await run(flow.flowId, runId)).body.segments?.count ?? 0) >= 2 || undefined,
+      120_000,
+    );
+    const first = await engine.client.workflow.getHandle(manualRunWorkflowId(flow.flowId), runId).describe();
+    // Terminated: no summary of its own, the status is read from the history of the segment it was at.
+    await engine.client.workflow.getHandle(manualRunWorkflowId(flow.flowId)).terminate('ended from outside');
+    const summary = await waitForRun(engine.api, flow.flowId, 60_000);
+    assert.equal(summary.status, 'Terminated', JSON.stringify(summary).slice(0, 500));
+    assert.equal(summary.runId, runId);
+    assert.equal(summary.startedAt, first.startTime.toISOString());
+    const byId = await run(flow.flowId, runId);
+    assert.equal(byId.status, 200, JSON.stringify(byId.body).slice(0, 500));
+    assert.equal(byId.body.runId, runId);
+    assert.equal(byId.body.status, 'Terminated');
+  });
 });
