@@ -123,6 +123,13 @@ export const PAUSE_MEMO_PATCH = 'pause-memo';
  * definition that did not travel inline in pages from the blob store (`loadSnapshotPage`).
  */
 export const SEGMENTS_PATCH = 'continue-as-new';
+/**
+ * A stop that lands while a long run hands over from one segment to the next — the segment saving its archive, or
+ * the next one loading its definition — is a stop like any other: the run ends Cancelled with its summary. Before
+ * it, such a stop ended the segment without one (the status then showed no steps). Recorded only by runs that
+ * continue as new.
+ */
+export const STOP_AT_SEGMENT_EDGE_PATCH = 'stop-at-segment-edge';
 
 /**
  * A segment continues as new past this much history of its own (since its definition loaded), or when Temporal
@@ -351,7 +358,11 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
 
   const segmented = modern;
   const owner = { workflowId: info.workflowId, runId };
-  const { snapshot, ref: snapshotRef } = await runDefinition(input, segmented, owner);
+  // A later segment loads its definition whatever happens meanwhile: a stop then reaches the step loop below.
+  const { snapshot, ref: snapshotRef } =
+    continued && patched(STOP_AT_SEGMENT_EDGE_PATCH)
+      ? await CancellationScope.nonCancellable(() => runDefinition(input, segmented, owner))
+      : await runDefinition(input, segmented, owner);
   loaded.snapshot = snapshot;
   // The segment's own history starts here: its budget does not count the definition it had to load.
   const { historyLength: loadedLength, historySize: loadedSize } = workflowInfo();
@@ -719,6 +730,8 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   try {
     pump();
     await condition(() => inFlight.size === 0 && (decider.finished || draining));
+    // Handing over to the next segment inside the stop's reach (before the patch, a stop then ended it bare).
+    if (!decider.finished && patched(STOP_AT_SEGMENT_EDGE_PATCH)) await continueRun();
   } catch (error) {
     if (!isCancellation(error)) throw error;
     stopping = true;

@@ -24,6 +24,7 @@ import {
   type TestEngine,
 } from '../support/engine';
 import { unique } from '../support/fixtures';
+import { poolOf } from '../../prisma/client';
 
 const T = { ...transformProcessor, name: `transform-${unique()}` };
 const S = `segments-${unique()}`;
@@ -244,6 +245,57 @@ describe('long runs continue as new', () => {
     for (const step of withOutput) assert.equal(step.output, Number(step.name.slice(1)), step.name);
     assert.ok(summary.steps.every((s) => s.archived === undefined));
     assert.ok(summary.steps.slice(-1)[0]?.status === 'Cancelled');
+  });
+
+  it('a stop while a segment hands over ends the run Cancelled with its whole summary', async () => {
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= 30; i++)
+      chain[`E${String(i).padStart(2, '0')}`] = {
+        processor: S,
+        configuration: { delayMs: 20, output: i },
+        ...(i < 30 ? { next: [`E${String(i + 1).padStart(2, '0')}`] } : {}),
+      };
+    const flow = await createFlow(engine.api, chain);
+    const runId = await start(flow.flowId, null, { events: 30 });
+    await eventually(
+      'the run loaded its definition',
+      async () => ((await run(flow.flowId, runId)).body.completedSteps ?? 0) > 0 || undefined,
+      30_000,
+    );
+    // Hold the blob store's table: the segment's archive cannot be saved, so the run waits at its hand-over.
+    const holder = await poolOf(engine.api.prisma)!.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE payload_blob IN EXCLUSIVE MODE');
+      await eventually(
+        'the segment waits to save its archive',
+        async () => {
+          const { rows } = await holder.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             WHERE c.relname = 'payload_blob' AND NOT l.granted`,
+          );
+          return rows[0]!.waiting > 0 || undefined;
+        },
+        30_000,
+      );
+      const stopped = await engine.api.request<{ runIds: string[] }>(
+        'POST',
+        `/api/Orchestration/stop/${flow.flowId}`,
+      );
+      assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      assert.deepEqual(stopped.body.runIds, [runId]);
+      const summary = await waitForRun(engine.api, flow.flowId, 30_000);
+      assert.equal(summary.status, 'Cancelled', JSON.stringify(summary).slice(0, 500));
+      assert.equal(summary.runId, runId);
+      // Before patch stop-at-segment-edge the segment ended without its summary: no steps at all.
+      assert.equal(summary.steps.length, 30);
+      const succeeded = summary.steps.filter((s) => s.status === 'Succeeded').length;
+      assert.ok(succeeded > 0 && succeeded < 30, `${succeeded} succeeded`);
+      assert.equal(summary.steps.filter((s) => s.status === 'Cancelled').length, 30 - succeeded);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
   });
 
   it('a long run ended from outside (terminated) is still named by its first run ID and start', async () => {

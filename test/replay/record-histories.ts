@@ -30,9 +30,10 @@ import { unique } from '../support/fixtures';
 `stop-waits-for-steps`, `run-control`): a paused and resumed run, a rerun, a for-each step, a saga. v6: long runs
  * (patch `continue-as-new`): every scenario again, a scheduled run loading its definition in pages, and a chain that
  * continues as new, one file per segment (`segmented-1`, `segmented-2`, …). From v6 on a run records one patch
- * marker, which stands for every earlier patch.
+ * marker, which stands for every earlier patch. v7: a stop at a segment's edge is a stop like any other (patch
+ * `stop-at-segment-edge`, recorded by each segment that continues or was continued): every scenario again.
  */
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v6');
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v7');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 

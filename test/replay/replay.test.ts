@@ -77,6 +77,8 @@ describe('replay of recorded interpreter histories', () => {
         ...named('v4', v2),
         ...named('v5', v5),
         ...named('v6', v6),
+        // v7: the same scenarios; its long run records patch stop-at-segment-edge.
+        ...named('v7', v6),
       ],
     );
   });
@@ -144,6 +146,25 @@ describe('replay of recorded interpreter histories', () => {
       eventsOf(name).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
     assert.equal(patches('v6/chain'), 1);
     assert.equal(patches('v5/chain'), 4);
+    // From v7 on, each segment that continues or was continued also records stop-at-segment-edge; a run of one
+    // segment does not.
+    const patchIds = (name: string) =>
+      eventsOf(name)
+        .map((e) => e.markerRecordedEventAttributes)
+        .filter((m) => m?.markerName === 'core_patch')
+        .map(
+          (m) =>
+            defaultPayloadConverter.fromPayload<{ id: string }>(m!.details!['patch-data']!.payloads![0]!).id,
+        );
+    for (const n of [1, 2, 3, 4]) {
+      assert.deepEqual(
+        patchIds(`v7/segmented-${n}`),
+        ['continue-as-new', 'stop-at-segment-edge'],
+        `segment ${n}`,
+      );
+      assert.deepEqual(patchIds(`v6/segmented-${n}`), ['continue-as-new'], `v6 segment ${n}`);
+    }
+    assert.deepEqual(patchIds('v7/chain'), ['continue-as-new']);
   });
 
   it('records the run-control features from v5 on', async () => {
@@ -250,6 +271,7 @@ describe('replay of recorded interpreter histories', () => {
         'v4/scheduled-local-load',
         'v5/scheduled-local-load',
         'v6/scheduled-local-load',
+        'v7/scheduled-local-load',
       ],
     );
     /** The IDs each replayed run gave itself, by history name. */
@@ -286,7 +308,7 @@ describe('replay of recorded interpreter histories', () => {
       const recorded = recordedId(history)!;
       // Recorded without tracing: a replay without it draws the same uuid4 (before the patch) or run ID (after).
       assert.deepEqual(untraced.get(name), [recorded], name);
-      if (name.startsWith('v5/') || name.startsWith('v6/')) {
+      if (!/^v[1-4]\//.test(name)) {
         // From patch correlation-id-from-run on, the ID is the run's own: tracing draws no longer shift it.
         assert.deepEqual(traced.get(name), [recorded], name);
         assert.equal(
