@@ -83,19 +83,25 @@ describe('long runs continue as new', () => {
     return histories;
   }
 
+  /** A chain `<prefix>01` → `<prefix>02` → … of `length` steps, each as `step(i)` says (i from 1). */
+  const chainOf = (prefix: string, length: number, step: (i: number) => StepSpec) => {
+    const name = (i: number) => `${prefix}${String(i).padStart(2, '0')}`;
+    const chain: Record<string, StepSpec> = {};
+    for (let i = 1; i <= length; i++)
+      chain[name(i)] = { ...step(i), ...(i < length ? { next: [name(i + 1)] } : {}) };
+    return chain;
+  };
+
   const run = (flowId: string, runId: string) =>
     engine.api.request<RunSummary>('GET', `/api/Orchestration/runs/${flowId}/${runId}`);
   const runs = (flowId: string) =>
     engine.api.request<RunListItem[]>('GET', `/api/Orchestration/runs/${flowId}`);
 
   it('a 40-step chain over several segments: data flows through, status and listing answer for the whole run', async () => {
-    const chain: Record<string, StepSpec> = {};
-    for (let i = 1; i <= 40; i++)
-      chain[`C${String(i).padStart(2, '0')}`] = {
-        processor: T.name,
-        configuration: { expression: '$ + 1' },
-        ...(i < 40 ? { next: [`C${String(i + 1).padStart(2, '0')}`] } : {}),
-      };
+    const chain = chainOf('C', 40, () => ({
+      processor: T.name,
+      configuration: { expression: '$ + 1' },
+    }));
     const flow = await createFlow(engine.api, chain);
     const runId = await start(flow.flowId, 0, { events: 40 }, true);
     const summary = await waitForRun(engine.api, flow.flowId, 180_000);
@@ -186,14 +192,11 @@ describe('long runs continue as new', () => {
   });
 
   it('pause, resume and stop reach the segment the run is at, by its first run ID', async () => {
-    const chain: Record<string, StepSpec> = {};
-    for (let i = 1; i <= 60; i++)
-      chain[`P${String(i).padStart(2, '0')}`] = {
-        processor: S,
-        configuration: { delayMs: 100, output: i },
-        timeouts: { heartbeatMs: 3_000 },
-        ...(i < 60 ? { next: [`P${String(i + 1).padStart(2, '0')}`] } : {}),
-      };
+    const chain = chainOf('P', 60, (i) => ({
+      processor: S,
+      configuration: { delayMs: 100, output: i },
+      timeouts: { heartbeatMs: 3_000 },
+    }));
     const flow = await createFlow(engine.api, chain);
     const runId = await start(flow.flowId, null, { events: 30 });
     await eventually(
@@ -248,13 +251,10 @@ describe('long runs continue as new', () => {
   });
 
   it('a stop while a segment hands over ends the run Cancelled with its whole summary', async () => {
-    const chain: Record<string, StepSpec> = {};
-    for (let i = 1; i <= 30; i++)
-      chain[`E${String(i).padStart(2, '0')}`] = {
-        processor: S,
-        configuration: { delayMs: 20, output: i },
-        ...(i < 30 ? { next: [`E${String(i + 1).padStart(2, '0')}`] } : {}),
-      };
+    const chain = chainOf('E', 30, (i) => ({
+      processor: S,
+      configuration: { delayMs: 20, output: i },
+    }));
     const flow = await createFlow(engine.api, chain);
     const runId = await start(flow.flowId, null, { events: 30 });
     await eventually(
@@ -299,13 +299,10 @@ describe('long runs continue as new', () => {
   });
 
   it('a long run ended from outside (terminated) is still named by its first run ID and start', async () => {
-    const chain: Record<string, StepSpec> = {};
-    for (let i = 1; i <= 40; i++)
-      chain[`T${String(i).padStart(2, '0')}`] = {
-        processor: S,
-        configuration: { delayMs: 100, output: i },
-        ...(i < 40 ? { next: [`T${String(i + 1).padStart(2, '0')}`] } : {}),
-      };
+    const chain = chainOf('T', 40, (i) => ({
+      processor: S,
+      configuration: { delayMs: 100, output: i },
+    }));
     const flow = await createFlow(engine.api, chain);
     const runId = await start(flow.flowId, null, { events: 30 });
     await eventually(
