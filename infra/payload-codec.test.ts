@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
   ApplicationFailure,
@@ -9,6 +10,7 @@ import {
 } from '@temporalio/common';
 import {
   ActivityInputCodec,
+  deflateWindow,
   EncryptionCodec,
   isUnreadablePayload,
   KeyRing,
@@ -52,6 +54,31 @@ describe('EncryptionCodec', () => {
     assert.equal(meta(small!, METADATA_COMPRESSION), 'none');
     assert.equal(meta(large!, METADATA_COMPRESSION), 'deflate');
     assert.ok(large!.data!.length < 10_000, `compressed to ${large!.data!.length} bytes`);
+  });
+
+  it('deflates a small payload in a window of its own size, as tightly as the default window', async () => {
+    assert.deepEqual(deflateWindow(1024), { windowBits: 11, memLevel: 5 });
+    assert.deepEqual(deflateWindow(3000), { windowBits: 12, memLevel: 6 });
+    assert.deepEqual(deflateWindow(40_000), { windowBits: 15, memLevel: 8 });
+    // Step outputs and summaries: JSON of repeating shapes, 1 KiB to 200 KiB.
+    for (const items of [30, 80, 400, 2000, 4000]) {
+      const plain = Buffer.from(
+        JSON.stringify(
+          Array.from({ length: items }, (_, i) => ({
+            id: `step-${i}`,
+            status: 'Succeeded',
+            attempts: 1 + (i % 3),
+          })),
+        ),
+      );
+      const sized = deflateRawSync(plain, deflateWindow(plain.length)).length;
+      const standard = deflateRawSync(plain).length;
+      assert.ok(sized <= standard * 1.02, `${plain.length} bytes: ${sized} against ${standard}`);
+      const [encoded] = await codec.encode([{ metadata: {}, data: plain }]);
+      assert.equal(meta(encoded!, METADATA_COMPRESSION), 'deflate');
+      const [decoded] = await codec.decode([encoded!]);
+      assert.deepEqual(Buffer.from(decoded!.data!), plain);
+    }
   });
 
   it('round-trips payloads zlib handles on the thread pool (large, and large even compressed)', async () => {

@@ -30,6 +30,8 @@ const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 /** Payloads at least this large (serialised) are compressed before encryption. */
 export const COMPRESS_ABOVE_BYTES = 1024;
+/** deflate's look-ahead (zlib's MIN_LOOKAHEAD): a window of the payload's size plus this sees all of it. */
+const MIN_LOOKAHEAD = 262;
 /**
  * Up to these sizes (plain for deflate, compressed for inflate) zlib runs synchronously. Node's asynchronous zlib
  * (a stream on the thread pool) costs the event loop more than the work itself for the payloads flows carry: on
@@ -102,6 +104,17 @@ export class KeyRing {
   }
 }
 
+/**
+ * zlib's memory for a payload of `bytes`: a window no larger than the payload (deflate finds nothing further back) and
+ * a hash table to match. By default deflate sets up 256 KiB for every call, and for a payload of a few KiB that set-up,
+ * not the compression, is most of its cost. Inflate reads any window size up to its own 32 KiB, so nothing changes
+ * for readers.
+ */
+export function deflateWindow(bytes: number): { windowBits: number; memLevel: number } {
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(bytes + MIN_LOOKAHEAD))));
+  return { windowBits, memLevel: Math.min(8, windowBits - 6) };
+}
+
 /** Encrypts (and above a size, compresses) every payload; see the module comment. */
 export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly ring: KeyRing) {}
@@ -131,7 +144,7 @@ export class EncryptionCodec implements PayloadCodec {
     const body = !compressed
       ? plain
       : plain.length <= SYNC_DEFLATE_BYTES
-        ? deflateRawSync(plain)
+        ? deflateRawSync(plain, deflateWindow(plain.length))
         : await deflate(plain);
     const kid = this.ring.activeKeyId;
     const nonce = randomBytes(NONCE_BYTES);

@@ -130,6 +130,13 @@ export const SEGMENTS_PATCH = 'continue-as-new';
  * continue as new.
  */
 export const STOP_AT_SEGMENT_EDGE_PATCH = 'stop-at-segment-edge';
+/**
+ * Runs from this change on settle a step in its activity's own promise callbacks, not in an `async` wrapper with a
+ * `finally` (and take a definition that travelled inline without awaiting it). The SDK records a stack trace for
+ * every promise a workflow creates, so each one costs CPU: a 5-step chain now creates 33 instead of 68. Being the
+ * newest, its one marker stands for every patch above, as `continue-as-new`'s did before it.
+ */
+export const LEAN_STEPS_PATCH = 'lean-steps';
 
 /**
  * A segment continues as new past this much history of its own (since its definition loaded), or when Temporal
@@ -233,8 +240,10 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   // Runs from patch `continue-as-new` on have every earlier patch too: that one marker stands for all of them, so a
   // run records one patch marker (and one TemporalChangeVersion upsert) instead of one per patch. Runs recorded
   // before it ask for the patches they have, in the order they always did.
-  const modern = patched(SEGMENTS_PATCH);
+  const lean = patched(LEAN_STEPS_PATCH);
+  const modern = lean || patched(SEGMENTS_PATCH);
   const has = (patch: string) => modern || patched(patch);
+  const edgeStops = () => lean || patched(STOP_AT_SEGMENT_EDGE_PATCH);
   const info = workflowInfo();
   const continued = input.continued;
   // A long run's identity is its first segment: status, data ownership and reruns all name that run.
@@ -359,10 +368,12 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
   const segmented = modern;
   const owner = { workflowId: info.workflowId, runId };
   // A later segment loads its definition whatever happens meanwhile: a stop then reaches the step loop below.
-  const { snapshot, ref: snapshotRef } =
-    continued && patched(STOP_AT_SEGMENT_EDGE_PATCH)
-      ? await CancellationScope.nonCancellable(() => runDefinition(input, segmented, owner))
-      : await runDefinition(input, segmented, owner);
+  const { snapshot, ref: snapshotRef }: { snapshot: FlowSnapshot; ref?: string } =
+    lean && input.snapshot
+      ? { snapshot: input.snapshot }
+      : continued && edgeStops()
+        ? await CancellationScope.nonCancellable(() => runDefinition(input, segmented, owner))
+        : await runDefinition(input, segmented, owner);
   loaded.snapshot = snapshot;
   // The segment's own history starts here: its budget does not count the definition it had to load.
   const { historyLength: loadedLength, historySize: loadedSize } = workflowInfo();
@@ -446,7 +457,19 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     );
   }
 
-  const runStep = async (stepId: string): Promise<void> => {
+  /** A step about to start: its state set Running, its invocation and activity options built. */
+  interface StartingStep {
+    stepId: string;
+    step: SnapshotStep;
+    processor: SnapshotProcessor;
+    invocation: StepInvocation;
+    options: ActivityOptions;
+    /** Its processor is told of a stop (heartbeats), so the run waits for its answer. */
+    told: boolean;
+    maximumAttempts: number;
+  }
+
+  const startStep = (stepId: string): StartingStep => {
     const step = snapshot.steps[stepId]!;
     const processor = step.processor!;
     setState(stepId, { status: 'Running', startedAt: now(), attempts: 1 });
@@ -470,6 +493,43 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       told ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
     );
     const maximumAttempts = options.retry?.maximumAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    return { stepId, step, processor, invocation, options, told, maximumAttempts };
+  };
+
+  const stepSucceeded = (stepId: string, result: StepResult) => {
+    setState(stepId, {
+      status: 'Succeeded',
+      completedAt: now(),
+      attempts: result.attempt,
+      output: result.output,
+    });
+    completed.push(stepId);
+    log.info('step succeeded', { ...logged, stepId, attempts: result.attempt });
+  };
+
+  const stepEndedWith = ({ stepId, told, maximumAttempts }: StartingStep, error: unknown) => {
+    const attempts = attemptsOf(error, maximumAttempts);
+    if (isCancellation(error)) {
+      const reason = !waitsOnStop
+        ? 'the run was stopped while the step ran'
+        : told
+          ? 'the run was stopped; the processor acknowledged the cancellation'
+          : UNTOLD;
+      setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason });
+      log.info('step cancelled', { ...logged, stepId, attempts });
+    } else if (stopping && waitsOnStop && isTimeout(error)) {
+      // It stopped heartbeating after the stop: the server timed it out.
+      setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason: ABANDONED });
+    } else {
+      const failure = stepError(error);
+      setState(stepId, { status: 'Failed', completedAt: now(), attempts, error: failure });
+      log.warn('step failed', { ...logged, stepId, attempts, errorType: failure.type });
+    }
+  };
+
+  /** Runs a started step to its end: its activity, or a for-each step's items. */
+  const runStep = async (starting: StartingStep): Promise<void> => {
+    const { stepId, step, processor, invocation, options } = starting;
     if (runControl && step.forEach) {
       const outcome = await runForEachStep(stepId, step, invocation, {
         ...options,
@@ -506,33 +566,9 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       return;
     }
     try {
-      const result = await scheduleActivity<StepResult>(processor.name, [invocation], options);
-      setState(stepId, {
-        status: 'Succeeded',
-        completedAt: now(),
-        attempts: result.attempt,
-        output: result.output,
-      });
-      completed.push(stepId);
-      log.info('step succeeded', { ...logged, stepId, attempts: result.attempt });
+      stepSucceeded(stepId, await scheduleActivity<StepResult>(processor.name, [invocation], options));
     } catch (error) {
-      const attempts = attemptsOf(error, maximumAttempts);
-      if (isCancellation(error)) {
-        const reason = !waitsOnStop
-          ? 'the run was stopped while the step ran'
-          : told
-            ? 'the run was stopped; the processor acknowledged the cancellation'
-            : UNTOLD;
-        setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason });
-        log.info('step cancelled', { ...logged, stepId, attempts });
-      } else if (stopping && waitsOnStop && isTimeout(error)) {
-        // It stopped heartbeating after the stop: the server timed it out.
-        setState(stepId, { status: 'Cancelled', completedAt: now(), attempts, reason: ABANDONED });
-      } else {
-        const failure = stepError(error);
-        setState(stepId, { status: 'Failed', completedAt: now(), attempts, error: failure });
-        log.warn('step failed', { ...logged, stepId, attempts, errorType: failure.type });
-      }
+      stepEndedWith(starting, error);
     }
   };
 
@@ -597,11 +633,29 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
       // A for-each step holds no slot itself: each of its items takes one.
       const slot = !(runControl && snapshot.steps[stepId]?.forEach);
       if (slot) gate.acquire();
-      void runStep(stepId).finally(() => {
+      const ended = () => {
         if (slot) gate.release();
         inFlight.delete(stepId);
         if (!CancellationScope.current().consideredCancelled) pump();
-      });
+      };
+      const starting = startStep(stepId);
+      // Patch lean-steps: the activity's promise settles the step itself, one promise instead of five.
+      if (lean && slot)
+        void scheduleActivity<StepResult>(
+          starting.processor.name,
+          [starting.invocation],
+          starting.options,
+        ).then(
+          (result) => {
+            stepSucceeded(stepId, result);
+            ended();
+          },
+          (error: unknown) => {
+            stepEndedWith(starting, error);
+            ended();
+          },
+        );
+      else void runStep(starting).finally(ended);
     }
   };
   wake = () => {
@@ -731,7 +785,7 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
     pump();
     await condition(() => inFlight.size === 0 && (decider.finished || draining));
     // Handing over to the next segment inside the stop's reach (before the patch, a stop then ended it bare).
-    if (!decider.finished && patched(STOP_AT_SEGMENT_EDGE_PATCH)) await continueRun();
+    if (!decider.finished && edgeStops()) await continueRun();
   } catch (error) {
     if (!isCancellation(error)) throw error;
     stopping = true;

@@ -31,9 +31,11 @@ import { unique } from '../support/fixtures';
  * (patch `continue-as-new`): every scenario again, a scheduled run loading its definition in pages, and a chain that
  * continues as new, one file per segment (`segmented-1`, `segmented-2`, …). From v6 on a run records one patch
  * marker, which stands for every earlier patch. v7: a stop at a segment's edge is a stop like any other (patch
- * `stop-at-segment-edge`, recorded by each segment that continues or was continued): every scenario again.
+ * `stop-at-segment-edge`, recorded by each segment that continues or was continued): every scenario again. v8: steps
+ * settle in their activity's own promise callbacks (patch `lean-steps`, whose one marker stands for every earlier
+ * patch, `stop-at-segment-edge` included): every scenario again.
  */
-const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v7');
+const OUT = path.join(__dirname, '..', 'fixtures', 'histories', 'v8');
 const P = `replay-${unique()}`;
 const fast = { maximumAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 };
 

@@ -79,6 +79,8 @@ describe('replay of recorded interpreter histories', () => {
         ...named('v6', v6),
         // v7: the same scenarios; its long run records patch stop-at-segment-edge.
         ...named('v7', v6),
+        // v8: the same scenarios, with steps settled in their activities' callbacks (patch lean-steps).
+        ...named('v8', v6),
       ],
     );
   });
@@ -165,6 +167,11 @@ describe('replay of recorded interpreter histories', () => {
       assert.deepEqual(patchIds(`v6/segmented-${n}`), ['continue-as-new'], `v6 segment ${n}`);
     }
     assert.deepEqual(patchIds('v7/chain'), ['continue-as-new']);
+    // From v8 on, lean-steps stands for every earlier patch, stop-at-segment-edge included: one marker per segment.
+    for (const n of [1, 2, 3, 4])
+      assert.deepEqual(patchIds(`v8/segmented-${n}`), ['lean-steps'], `v8 segment ${n}`);
+    assert.deepEqual(patchIds('v8/chain'), ['lean-steps']);
+    assert.deepEqual(patchIds('v8/for-each'), ['lean-steps']);
   });
 
   it('records the run-control features from v5 on', async () => {
@@ -272,6 +279,7 @@ describe('replay of recorded interpreter histories', () => {
         'v5/scheduled-local-load',
         'v6/scheduled-local-load',
         'v7/scheduled-local-load',
+        'v8/scheduled-local-load',
       ],
     );
     /** The IDs each replayed run gave itself, by history name. */
