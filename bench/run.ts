@@ -22,7 +22,7 @@ import { measureLarge, renderLargeReport } from './large';
 import { BenchOptionsError, parseBenchOptions, USAGE, type BenchOptions } from './options';
 import { renderReport, type Environment, type SaturationFigures, type ShapeFigures } from './report';
 import { cpuSpent, cpuTimes, sampleMemory, type CpuTimes } from './resources';
-import { runHandWritten, runOurs, type TimedRun } from './runners';
+import { runHandWritten, runHandWrittenWithExtras, runOurs, type Side, type TimedRun } from './runners';
 import { startBenchServices, Teardown, type BenchServices } from './services';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -52,7 +52,7 @@ async function measureShape(
     const pair = i % 2 === 0 ? [ours, hand] : [hand, ours];
     for (const run of pair) {
       const result = await run();
-      timed[result.side].push(result);
+      if (result.side !== 'withExtras') timed[result.side].push(result);
     }
   }
   log(`${name}: ${options.runs} runs per side done, reading histories`);
@@ -76,16 +76,15 @@ async function measureSaturation(
   options: BenchOptions,
   flows: BenchFlow[],
 ): Promise<SaturationFigures> {
-  const burst = async (side: 'ours' | 'handWritten') => {
+  const start = {
+    ours: (flow: BenchFlow) => runOurs(services.orchestration, services.client, flow),
+    handWritten: (flow: BenchFlow) => runHandWritten(services.client, flow),
+    withExtras: (flow: BenchFlow) => runHandWrittenWithExtras(services.client, services.definitions, flow),
+  };
+  const burst = async (side: Side) => {
     const cpuBefore = await cpuTimes(services.temporalPid);
     const begin = performance.now();
-    await Promise.all(
-      flows.map((flow) =>
-        side === 'ours'
-          ? runOurs(services.orchestration, services.client, flow)
-          : runHandWritten(services.client, flow),
-      ),
-    );
+    await Promise.all(flows.map(start[side]));
     const elapsedMs = performance.now() - begin;
     return { elapsedMs, cpu: cpuSpent(cpuBefore, await cpuTimes(services.temporalPid)) };
   };
@@ -94,9 +93,11 @@ async function measureSaturation(
     steps: options.saturationSteps,
     ours: [],
     handWritten: [],
+    withExtras: [],
   };
   for (let round = 0; round < options.rounds; round++) {
-    const order = round % 2 === 0 ? (['ours', 'handWritten'] as const) : (['handWritten', 'ours'] as const);
+    const order: Side[] =
+      round % 2 === 0 ? ['ours', 'handWritten', 'withExtras'] : ['withExtras', 'handWritten', 'ours'];
     for (const side of order) figures[side].push(await burst(side));
   }
   return figures;

@@ -6,13 +6,20 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { StartDefinitions } from '../api/orchestration/start-definition';
 import type { OrchestrationService } from '../api/orchestration/service';
+import { runSearchAttributes } from '../domain/search-attributes';
 import type { RunSummary } from '../domain/flow-types';
 import { HAND_WRITTEN_TASK_QUEUE } from './constants';
 import type { BenchFlow, FanOutFlow } from './flows';
-import { handWrittenChain, handWrittenFanOut, type HandWrittenInput } from './workflows';
+import {
+  handWrittenChain,
+  handWrittenChainWithExtras,
+  handWrittenFanOut,
+  type HandWrittenInput,
+} from './workflows';
 
-export type Side = 'ours' | 'handWritten';
+export type Side = 'ours' | 'handWritten' | 'withExtras';
 
 export interface TimedRun {
   side: Side;
@@ -67,4 +74,47 @@ export async function runHandWritten(client: Client, flow: BenchFlow | FanOutFlo
   const startMs = performance.now() - begin;
   await handle.result();
   return { side: 'handWritten', wallMs: performance.now() - begin, startMs, handle };
+}
+
+/**
+ * The hand-written chain started as our starts are (`handWrittenChainWithExtras`): the definition loaded by the same
+ * query and cache, then passed in the input, with the same search attributes, memo and summary.
+ */
+export async function runHandWrittenWithExtras(
+  client: Client,
+  definitions: StartDefinitions,
+  flow: BenchFlow,
+): Promise<TimedRun> {
+  const correlationId = randomUUID();
+  const begin = performance.now();
+  const definition = await definitions.load(flow.flowId);
+  if (!definition) throw new BenchRunError(`flow ${flow.flowId} is gone`);
+  const { snapshot } = definition;
+  const handle = await client.workflow.start(handWrittenChainWithExtras, {
+    taskQueue: HAND_WRITTEN_TASK_QUEUE,
+    workflowId: `bench-${randomUUID()}`,
+    args: [
+      {
+        orchestratedFlowId: flow.flowId,
+        orchestratedFlowName: flow.flowName,
+        correlationId,
+        input: RUN_INPUT,
+        steps: flow.steps,
+        snapshot,
+      },
+    ],
+    typedSearchAttributes: runSearchAttributes({
+      orchestratedFlowId: flow.flowId,
+      orchestratedFlowName: snapshot.orchestratedFlow.name,
+      trigger: 'manual',
+      correlationId,
+    }),
+    memo: { correlationId },
+    staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+  });
+  const startMs = performance.now() - begin;
+  const summary = await handle.result();
+  if (summary.status !== 'Completed')
+    throw new BenchRunError(`run ${handle.workflowId} ended ${summary.status}`);
+  return { side: 'withExtras', wallMs: performance.now() - begin, startMs, handle };
 }

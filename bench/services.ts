@@ -27,6 +27,7 @@ import { startEmbeddedPostgres } from '../infra/postgres';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import { startTemporalDevServer } from '../infra/temporal-dev-server';
 import { createPrismaClient, type PrismaClient } from '../prisma/client';
+import { StartDefinitions } from '../api/orchestration/start-definition';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import { startProcessorWorker } from '../workers/processor-worker';
 import { spawnTsx, type Spawned } from '../test/support/processes';
@@ -48,6 +49,8 @@ export interface BenchServices {
   temporalPid: number;
   /** `temporal --version` of the dev server's CLI. */
   temporalVersion: string;
+  /** The start path's definition query and cache, for the hand-written runs started as ours are. */
+  definitions: StartDefinitions;
 }
 
 /** What to stop, last started first. `run()` is idempotent and never throws: it logs what could not stop. */
@@ -259,6 +262,7 @@ export async function startBenchServices(
     apiUrl: base.apiUrl,
     apiKey: base.apiKey,
     orchestration: new OrchestrationService(prisma, base.client),
+    definitions: new StartDefinitions(prisma),
     client: base.client,
     temporalPid: base.temporalPid,
     temporalVersion: base.temporalVersion,
