@@ -647,7 +647,12 @@ export async function flowInterpreter(input: FlowRunInput): Promise<RunSummary> 
           starting.options,
         ).then(
           (result) => {
-            stepSucceeded(stepId, result);
+            // As in runStep: a result that cannot be recorded (no attempt, say) fails the step, not the task.
+            try {
+              stepSucceeded(stepId, result);
+            } catch (error) {
+              stepEndedWith(starting, error);
+            }
             ended();
           },
           (error: unknown) => {

@@ -174,6 +174,57 @@ describe('replay of recorded interpreter histories', () => {
     assert.deepEqual(patchIds('v8/for-each'), ['lean-steps']);
   });
 
+  it('ends every v8 scenario as its v7 recording did: lean-steps changed how steps settle, not what they decide', async () => {
+    const converter = loadDataConverter(dataConverter(fixtureCodec));
+    const all = await histories();
+    /** How a recorded run ended, by step name (IDs and times differ between recordings). */
+    const ending = async (name: string) => {
+      const events = all.find((h) => h.name === name)?.history.events ?? [];
+      const last = events.at(-1);
+      const payload =
+        last?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
+        last?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.details
+          ?.payloads?.[0] ??
+        [...events].reverse().find((e) => e.workflowPropertiesModifiedEventAttributes)
+          ?.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.summary;
+      if (!payload) return undefined;
+      const summary = (await decodeArrayFromPayloads(converter, [payload]))[0] as RunSummary;
+      const nameOf = new Map(summary.steps.map((s) => [s.stepId, s.name]));
+      const idFree = (text: string | undefined) =>
+        text?.replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, '<id>');
+      return {
+        status: summary.status,
+        completedSteps: summary.completedSteps,
+        totalSteps: summary.totalSteps,
+        unhandledFailures: summary.unhandledFailures?.map((id) => nameOf.get(id)),
+        steps: summary.steps.map((s) => [
+          s.name,
+          s.status,
+          s.attempts,
+          idFree(s.reason),
+          s.error?.type,
+          s.decision?.outcome,
+          idFree(s.decision?.reason),
+          s.items,
+          s.archived,
+        ]),
+        compensation: summary.compensation && [
+          summary.compensation.status,
+          summary.compensation.steps.map((s) => [s.name, s.status, s.attempts]),
+        ],
+      };
+    };
+    const scenarios = all.filter((h) => h.name.startsWith('v8/')).map((h) => h.name.slice(3));
+    let compared = 0;
+    for (const scenario of scenarios) {
+      const [before, after] = [await ending(`v7/${scenario}`), await ending(`v8/${scenario}`)];
+      assert.deepEqual(after, before, scenario);
+      if (after) compared++;
+    }
+    // Every scenario but the three segments that continued as new ends with a summary.
+    assert.equal(compared, scenarios.length - 3);
+  });
+
   it('records the run-control features from v5 on', async () => {
     const converter = loadDataConverter(dataConverter(fixtureCodec));
     const all = await histories();
