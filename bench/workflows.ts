@@ -72,14 +72,13 @@ export async function handWrittenChainWithExtras(run: ChainWithExtrasInput): Pro
   let data = run.input;
   for (const step of run.steps) {
     const startedAt = new Date().toISOString();
+    const processor = run.snapshot.steps[step.id]?.processor;
     data = await callStep(run, step, data, previous);
     previous = [{ stepId: step.id, name: step.name, status: 'Succeeded', output: data }];
     states.push({
       stepId: step.id,
       name: step.name,
-      processor: run.snapshot.steps[step.id]?.processor
-        ? `${run.snapshot.steps[step.id]!.processor!.name}@${run.snapshot.steps[step.id]!.processor!.version}`
-        : null,
+      processor: processor ? `${processor.name}@${processor.version}` : null,
       status: 'Succeeded',
       attempts: 1,
       startedAt,

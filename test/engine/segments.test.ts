@@ -92,6 +92,23 @@ describe('long runs continue as new', () => {
     return chain;
   };
 
+  /**
+   * A chain of `length` steps of S, each waiting `delayMs` and answering its number, started with a 30-event budget
+   * so it continues as new every few steps.
+   */
+  const startSlowChain = async (
+    prefix: string,
+    length: number,
+    delayMs: number,
+    extra: Partial<StepSpec> = {},
+  ) => {
+    const flow = await createFlow(
+      engine.api,
+      chainOf(prefix, length, (i) => ({ processor: S, configuration: { delayMs, output: i }, ...extra })),
+    );
+    return { flow, runId: await start(flow.flowId, null, { events: 30 }) };
+  };
+
   const run = (flowId: string, runId: string) =>
     engine.api.request<RunSummary>('GET', `/api/Orchestration/runs/${flowId}/${runId}`);
   const runs = (flowId: string) =>
@@ -192,13 +209,7 @@ describe('long runs continue as new', () => {
   });
 
   it('pause, resume and stop reach the segment the run is at, by its first run ID', async () => {
-    const chain = chainOf('P', 60, (i) => ({
-      processor: S,
-      configuration: { delayMs: 100, output: i },
-      timeouts: { heartbeatMs: 3_000 },
-    }));
-    const flow = await createFlow(engine.api, chain);
-    const runId = await start(flow.flowId, null, { events: 30 });
+    const { flow, runId } = await startSlowChain('P', 60, 100, { timeouts: { heartbeatMs: 3_000 } });
     await eventually(
       'the run continued as new twice',
       async () => {
@@ -251,12 +262,7 @@ describe('long runs continue as new', () => {
   });
 
   it('a stop while a segment hands over ends the run Cancelled with its whole summary', async () => {
-    const chain = chainOf('E', 30, (i) => ({
-      processor: S,
-      configuration: { delayMs: 20, output: i },
-    }));
-    const flow = await createFlow(engine.api, chain);
-    const runId = await start(flow.flowId, null, { events: 30 });
+    const { flow, runId } = await startSlowChain('E', 30, 20);
     await eventually(
       'the run loaded its definition',
       async () => ((await run(flow.flowId, runId)).body.completedSteps ?? 0) > 0 || undefined,
@@ -299,12 +305,7 @@ describe('long runs continue as new', () => {
   });
 
   it('a long run ended from outside (terminated) is still named by its first run ID and start', async () => {
-    const chain = chainOf('T', 40, (i) => ({
-      processor: S,
-      configuration: { delayMs: 100, output: i },
-    }));
-    const flow = await createFlow(engine.api, chain);
-    const runId = await start(flow.flowId, null, { events: 30 });
+    const { flow, runId } = await startSlowChain('T', 40, 100);
     await eventually(
       'the run continued as new',
       async () => ((await run(flow.flowId, runId)).body.segments?.count ?? 0) >= 2 || undefined,
