@@ -277,7 +277,8 @@ describe('flowctl run control', () => {
 
   it('refuses to rerun an open run (RunStillOpen), and stops it with compensation', async () => {
     const name = `${p}-open`;
-    const flow = await applyChain(name, { Charge: { compensation: true }, Ship: slow(20_000) });
+    // Ship outlasts the pause, rerun and stop calls however slow CI is (each a flowctl process); the stop cancels it.
+    const flow = await applyChain(name, { Charge: { compensation: true }, Ship: slow(120_000) });
     const started = await flowctl(['run', flow, '-o', 'json'], env);
     assert.equal(started.code, 0, started.stderr);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
