@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { ValidationError } from '../../api/errors';
+import { guid, parseGuidParam } from '../../api/validation';
 import { startTestApi, type TestApi } from '../support/api';
 import { assertError, assertNoStack, type ExpectedDetail } from '../support/assertions';
 import {
@@ -521,5 +523,46 @@ describe('validation', () => {
         }
       }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe('parseGuidParam', () => {
+  /** What zod's `guid` answers for `value`: the lower-case GUID, or the details of the 400. */
+  function throughZod(value: unknown): string | unknown[] {
+    const result = guid.safeParse(value, { reportInput: true });
+    return result.success ? result.data : result.error.issues.map((issue) => issue.message);
+  }
+  function throughParam(value: unknown): string | unknown[] {
+    try {
+      return parseGuidParam(value, 'id');
+    } catch (error) {
+      assert.ok(error instanceof ValidationError, String(error));
+      return (error.details ?? []).map((detail) => detail.message);
+    }
+  }
+
+  it('answers as the zod schema does, its fast path included', () => {
+    const id = randomUUID();
+    const inputs: unknown[] = [
+      id,
+      id.toUpperCase(),
+      `{${id}}`,
+      `${id}\n`,
+      ` ${id}`,
+      id.slice(1),
+      id.replace(/-/g, ''),
+      id.replace('-', '_'),
+      `${id.slice(0, -1)}g`,
+      EMPTY_GUID,
+      '',
+      undefined,
+      null,
+      42,
+      [id],
+    ];
+    for (const input of inputs)
+      assert.deepEqual(throughParam(input), throughZod(input), `for ${JSON.stringify(input)}`);
+    assert.equal(throughParam(id.toUpperCase()), id);
+    assert.deepEqual(throughParam(EMPTY_GUID), ['must not be the empty GUID']);
   });
 });
