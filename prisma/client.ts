@@ -101,6 +101,20 @@ export function transaction<T>(
   );
 }
 
+/** The SQL each prepared statement's name stands for, in this process. */
+const statementTexts = new Map<string, string>();
+
+/**
+ * @throws Error when `name` already stands for other SQL: node-postgres prepares a name once per connection and refuses
+ * it with other text, so two statements sharing a name would fail only on a connection that happened to serve both.
+ * Checked on every call, so the clash fails the first time both run in one process, whichever connections serve them.
+ */
+function assertOneText(name: string, text: string): void {
+  const known = statementTexts.get(name);
+  if (known === undefined) statementTexts.set(name, text);
+  else if (known !== text) throw new Error(`Prepared statement "${name}" already stands for other SQL`);
+}
+
 /**
  * Runs one of the API's fixed SQL statements, prepared once per connection under `name`, which skips Prisma's
  * per-call query compilation (see api/crud-reads.ts): on a client made by {@link createPrismaClient}, on the
@@ -116,6 +130,7 @@ export async function queryPrepared<T>(
   text: string,
   values: readonly unknown[],
 ): Promise<T[]> {
+  assertOneText(name, text);
   const slot = transactionConnections.get(db);
   if (slot) {
     if (!slot.client) throw new Error('The transaction is over: the statement was not run');

@@ -32,7 +32,7 @@ async function existingByTarget(
   const tables = targets.map((target) => ENTITY_TABLES[target]);
   const rows = await queryPrepared<{ target: number; id: string }>(
     db,
-    `existing-ids-${tables.join('+')}`,
+    `references-exist-${tables.join('+')}`,
     tables
       .map(
         (table, index) =>

@@ -263,4 +263,15 @@ describe('CRUD create and replace in prepared statements', () => {
       /The transaction is over: the statement was not run/,
     );
   });
+
+  it('refuses a statement name that already stands for other SQL, whichever connection would run it', async () => {
+    const [first] = await queryPrepared<{ n: number }>(api.prisma, 'test-one-name', 'SELECT 1 AS n', []);
+    assert.deepEqual(first, { n: 1 });
+    await assert.rejects(
+      queryPrepared(api.prisma, 'test-one-name', 'SELECT 2 AS n', []),
+      /Prepared statement "test-one-name" already stands for other SQL/,
+    );
+    const [again] = await queryPrepared<{ n: number }>(api.prisma, 'test-one-name', 'SELECT 1 AS n', []);
+    assert.deepEqual(again, { n: 1 });
+  });
 });
