@@ -48,13 +48,12 @@ async function measureShape(
   }
   type Measured = TimedRun & { cpu: CpuTimes };
   const timed: { ours: Measured[]; handWritten: Measured[] } = { ours: [], handWritten: [] };
-  for (let i = 0; i < options.runs; i++) {
-    const pair = i % 2 === 0 ? [ours, hand] : [hand, ours];
-    for (const run of pair) {
-      const result = await run();
-      if (result.side !== 'withExtras') timed[result.side].push(result);
-    }
-  }
+  const sides = [
+    [ours, timed.ours],
+    [hand, timed.handWritten],
+  ] as const;
+  for (let i = 0; i < options.runs; i++)
+    for (const [run, runs] of i % 2 === 0 ? sides : [...sides].reverse()) runs.push(await run());
   log(`${name}: ${options.runs} runs per side done, reading histories`);
   const figures = async (runs: Measured[]) => ({
     wallMs: runs.map((r) => r.wallMs),

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { StartDefinitions } from '../api/orchestration/start-definition';
-import type { OrchestrationService } from '../api/orchestration/service';
-import { runSearchAttributes } from '../domain/search-attributes';
+import { runStartMetadata, type OrchestrationService } from '../api/orchestration/service';
 import type { RunSummary } from '../domain/flow-types';
 import { HAND_WRITTEN_TASK_QUEUE } from './constants';
 import type { BenchFlow, FanOutFlow } from './flows';
@@ -103,14 +102,7 @@ export async function runHandWrittenWithExtras(
         snapshot,
       },
     ],
-    typedSearchAttributes: runSearchAttributes({
-      orchestratedFlowId: flow.flowId,
-      orchestratedFlowName: snapshot.orchestratedFlow.name,
-      trigger: 'manual',
-      correlationId,
-    }),
-    memo: { correlationId },
-    staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+    ...runStartMetadata(flow.flowId, snapshot, { trigger: 'manual', correlationId }),
   });
   const startMs = performance.now() - begin;
   const summary = await handle.result();

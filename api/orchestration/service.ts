@@ -82,6 +82,27 @@ export interface RerunStarted extends StartedRun {
   rerun: string[];
 }
 
+/**
+ * What a started run carries besides its input: the search attributes the runs list and the Web UI filter by, the
+ * memo (its correlation ID, and whatever the start adds) and the Web UI's summary line.
+ */
+export function runStartMetadata(
+  orchestratedFlowId: string,
+  snapshot: FlowSnapshot,
+  run: { trigger: RunTrigger; correlationId: string; memo?: Record<string, unknown> },
+) {
+  return {
+    typedSearchAttributes: runSearchAttributes({
+      orchestratedFlowId,
+      orchestratedFlowName: snapshot.orchestratedFlow.name,
+      trigger: run.trigger,
+      correlationId: run.correlationId,
+    }),
+    memo: { correlationId: run.correlationId, ...run.memo },
+    staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+  };
+}
+
 /** Starts, stops and reads runs of orchestrated flows on Temporal. */
 export class OrchestrationService {
   /** What starts load, and each flow's validated definition (made on the first start). */
@@ -512,14 +533,7 @@ export class OrchestrationService {
           args,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: runSearchAttributes({
-            orchestratedFlowId,
-            orchestratedFlowName: snapshot.orchestratedFlow.name,
-            trigger: run.trigger,
-            correlationId: run.correlationId,
-          }),
-          memo: { correlationId: run.correlationId, ...run.memo },
-          staticSummary: `${snapshot.orchestratedFlow.name} (${snapshot.workflow.name})`,
+          ...runStartMetadata(orchestratedFlowId, snapshot, run),
         }),
       );
       this.metrics?.runsStarted.inc({ trigger: run.trigger });
