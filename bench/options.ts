@@ -18,7 +18,7 @@ const optionsSchema = z.object({
   /** Steps of each chain at saturation. */
   saturationSteps: count(5),
   /** Saturation rounds per side, alternating which side goes first. */
-  rounds: count(4),
+  rounds: count(8),
   /** Measure the data plane instead (bench/data.ts). */
   data: z.boolean().default(false),
   /** Data plane: steps of the chain whose every step emits `dataMb`. */
@@ -56,7 +56,7 @@ export const USAGE = `Usage: npx tsx bench/run.ts [options]
   --fanout W            fan-out width: entry → W branches → join (default 50)
   --concurrent M        concurrent runs at saturation (default 100)
   --saturation-steps S  steps of each saturation chain (default 5)
-  --rounds R            saturation rounds per side (default 4)
+  --rounds R            saturation rounds per side (default 8)
   --out FILE            report file (default bench/results.md; with --data bench/data-results.md)
 
   --data                measure the data plane instead (bench/data.ts): a chain whose steps each emit large
