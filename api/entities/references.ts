@@ -2,25 +2,16 @@ import { queryPrepared } from '../../prisma/client';
 import { ConflictError, type ProblemDetail } from '../errors';
 import { ENTITY_TABLES, type Db, type EntityName, type ReferenceCheck } from './definition';
 
-/**
- * Returns, per target entity, the subset of `ids` that exist. One prepared statement: every create and replace checks
- * its references, and Prisma's ORM compiles each `findMany` anew (see api/crud-reads.ts).
- */
+/** The subset of `ids` that exist in `target` (the one-target case of {@link existingByTarget}). */
 export async function existingIds(db: Db, target: EntityName, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const table = ENTITY_TABLES[target];
-  const rows = await queryPrepared<{ id: string }>(
-    db,
-    `existing-ids-${table}`,
-    `SELECT id::text AS id FROM "${table}" WHERE id = ANY($1::uuid[])`,
-    [[...new Set(ids)]],
-  );
-  return new Set(rows.map((row) => row.id));
+  return (await existingByTarget(db, new Map([[target, new Set(ids)]]))).get(target)!;
 }
 
 /**
  * Returns, per target entity, the subset of its `ids` that exist: one prepared statement for every target together
- * (a step's processor and its next steps are one round trip, not two).
+ * (a step's processor and its next steps are one round trip, not two). Prepared, because every create and replace
+ * checks its references and Prisma's ORM compiles each `findMany` anew (see api/crud-reads.ts).
  */
 async function existingByTarget(
   db: Db,
