@@ -35,13 +35,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string' }, calls: { type: 'string' } } });
   const options = optionsSchema.parse(values);
   const server = await startTemporalDevServer({ cliPath: await findOrInstallTemporalCli(), headless: true });
+  const connections: Connection[] = [];
   try {
     const converter = dataConverter(new EncryptionCodec(KeyRing.parse(KeyRing.generateText())));
     const bareConnection = await Connection.connect({ address: server.address });
+    connections.push(bareConnection);
     const apiConnection = await Connection.connect({
       address: server.address,
       interceptors: [deadlineAwareRetry],
     });
+    connections.push(apiConnection);
     const bare = new Client({ connection: bareConnection, dataConverter: converter });
     const api = new Client({ connection: apiConnection, dataConverter: converter });
     const snapshot = {
@@ -97,8 +100,8 @@ async function main(): Promise<void> {
         `| ${name} | ${median(ms).toFixed(2)} | ${quantile(ms, 0.25).toFixed(2)} | ` +
           `${quantile(ms, 0.95).toFixed(2)} | ${Math.round(cpuMicros.get(name)! / ms.length)} |`,
       );
-    await Promise.all([bareConnection.close(), apiConnection.close()]);
   } finally {
+    await Promise.allSettled(connections.map((connection) => connection.close()));
     await server.stop();
   }
 }
