@@ -28,7 +28,7 @@ const optionsSchema = z.object({
 
 /** About the size of the snapshot a bench:api flow's start sends inline (3.7 KB of JSON). */
 const INPUT_PADDING = 'x'.repeat(3_700);
-/** No worker polls it: the runs stay open and cost the server nothing after their start. */
+/** No worker polls it: the runs stay open, and nothing but the start is measured. */
 const TASK_QUEUE = `bench-start-call-${process.pid}`;
 
 async function main(): Promise<void> {
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     connections.push(apiConnection);
     const bare = new Client({ connection: bareConnection, dataConverter: converter });
     const api = new Client({ connection: apiConnection, dataConverter: converter });
+    // The names are all of the snapshot that the start's metadata reads.
     const snapshot = {
       orchestratedFlow: { id: 'flow', version: '1.0.0', name: 'bench flow' },
       workflow: { id: 'workflow', version: '1.0.0', name: 'bench workflow' },
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
           const ms = performance.now() - begin;
           const cpu = process.cpuUsage(cpuBefore);
           if (round === 0) continue;
-          latencies.set(name, [...(latencies.get(name) ?? []), ms]);
+          if (!latencies.has(name)) latencies.set(name, []);
+          latencies.get(name)!.push(ms);
           cpuMicros.set(name, (cpuMicros.get(name) ?? 0) + cpu.user + cpu.system);
         }
     }
