@@ -39,12 +39,10 @@ export class SqlReads {
     page: { limit: number; offset: number },
   ): Promise<{ rows: unknown[]; total: number }> {
     const [rows, count] = await Promise.all([
-      queryPrepared<Record<string, unknown>>(
-        this.prisma,
-        `crud-page-${def.name}`,
-        `${this.select(def)} ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2`,
-        [page.limit, page.offset],
-      ),
+      queryPrepared<Record<string, unknown>>(this.prisma, `crud-page-${def.name}`, this.pageSql(def), [
+        page.limit,
+        page.offset,
+      ]),
       queryPrepared<{ total: number }>(
         this.prisma,
         `crud-count-${def.name}`,
@@ -53,6 +51,11 @@ export class SqlReads {
       ),
     ]);
     return { rows: rows.map(prismaRow), total: count[0]?.total ?? 0 };
+  }
+
+  /** The page statement: `$1` rows from `$2` on, in creation order (the list-order index serves it). */
+  pageSql(def: AnyEntityDefinition): string {
+    return `${this.select(def)} ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2`;
   }
 
   /** `SELECT` of the entity's row and, when it has one, its ID list as a JSON array of join rows in order. */

@@ -189,7 +189,8 @@ export function parseOrThrow<S extends z.ZodType>(
 
 /**
  * Parses a path parameter that must be a GUID, as {@link guid} does. A well-formed one (nearly every request) is
- * checked by zod's own pattern alone (`z.regexes.guid`, what `z.guid()` tests): through zod it was 2 % of a GET by id's CPU (bench/README.md, "API speed").
+ * checked by zod's own pattern alone (`z.regexes.guid`, what `z.guid()` tests): through zod it was 2 % of a GET by
+ * id's CPU (bench/README.md, "API speed").
  * @throws ValidationError (400) for a malformed GUID, with zod's details.
  */
 export function parseGuidParam(value: unknown, name: string): string {

@@ -112,7 +112,7 @@ describe('CRUD reads in one SQL statement', () => {
         await connection.query('BEGIN');
         await connection.query('SET LOCAL enable_sort = off');
         const { rows } = await connection.query<{ 'QUERY PLAN': unknown }>(
-          `EXPLAIN (FORMAT JSON) SELECT t.* FROM "${def.table}" t ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2`,
+          `EXPLAIN (FORMAT JSON) ${reads.pageSql(def)}`,
           [100, 0],
         );
         const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
